@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Prometheus connection options, the counterpart of module_utils/args_common.PROMETHEUS_ARG_SPEC
+
+    DOCUMENTATION = r"""
+options:
+  prometheus_url:
+    description:
+      - Base URL of the Prometheus HTTP API, for example C(http://prometheus.monitoring:9090).
+      - Overrides every metric's C(provider.prometheus.address). Without it each metric uses its own
+        address, then the E(ARGO_ROLLOUTS_PROMETHEUS_ADDRESS) environment variable, as Argo Rollouts does.
+    type: str
+  prometheus_token:
+    description:
+      - Bearer token, sent in the C(Authorization) header. Mutually exclusive with O(prometheus_username).
+    type: str
+  prometheus_username:
+    description:
+      - Username for HTTP basic authentication.
+    type: str
+  prometheus_password:
+    description:
+      - Password for HTTP basic authentication.
+    type: str
+  prometheus_headers:
+    description:
+      - Extra HTTP headers sent with every query, for example a tenant header (C(X-Scope-OrgID)).
+      - Added to the metric's own C(provider.prometheus.headers); these win on a clash.
+    type: dict
+  prometheus_ca_file:
+    description:
+      - CA bundle used to verify the Prometheus server's certificate.
+    type: path
+  prometheus_client_cert:
+    description:
+      - Client certificate (PEM) for mutual TLS.
+    type: path
+  prometheus_client_key:
+    description:
+      - Private key (PEM) of O(prometheus_client_cert).
+    type: path
+  prometheus_validate_certs:
+    description:
+      - Verify the Prometheus server's TLS certificate.
+      - A metric with C(provider.prometheus.insecure=true) skips verification for its own queries, as in Argo Rollouts.
+    type: bool
+    default: true
+  prometheus_timeout:
+    description:
+      - Seconds to wait for one query. Defaults to the metric's C(provider.prometheus.timeout), else 30.
+    type: int
+"""

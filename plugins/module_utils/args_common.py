@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs shared by modules, documented once in doc_fragments of the same names."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Prefixed so they never clash with kubernetes.core's validate_certs/ca_cert in the same module.
+PROMETHEUS_ARG_SPEC = dict(
+    prometheus_url=dict(type="str"),
+    prometheus_token=dict(type="str", no_log=True),
+    prometheus_username=dict(type="str"),
+    prometheus_password=dict(type="str", no_log=True),
+    prometheus_headers=dict(type="dict", no_log=True),
+    prometheus_ca_file=dict(type="path"),
+    prometheus_client_cert=dict(type="path"),
+    prometheus_client_key=dict(type="path", no_log=False),
+    prometheus_validate_certs=dict(type="bool", default=True),
+    prometheus_timeout=dict(type="int"),
+)
+
+
+def prometheus_options(params):
+    """Keyword arguments for PrometheusProvider from module params."""
+    return dict(
+        url=params.get("prometheus_url"),
+        token=params.get("prometheus_token"),
+        username=params.get("prometheus_username"),
+        password=params.get("prometheus_password"),
+        headers=params.get("prometheus_headers"),
+        ca_file=params.get("prometheus_ca_file"),
+        client_cert=params.get("prometheus_client_cert"),
+        client_key=params.get("prometheus_client_key"),
+        validate_certs=params.get("prometheus_validate_certs", True),
+        timeout=params.get("prometheus_timeout"),
+    )

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes access through kubernetes.core: the same connection options and client."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ForbiddenError
+except ImportError:  # reported by AnsibleK8SModule.requires("kubernetes") when a client is needed
+    class DynamicApiError(Exception):
+        pass
+
+    class NotFoundError(DynamicApiError):
+        pass
+
+    class ForbiddenError(DynamicApiError):
+        pass
+
+ARGO_API_VERSION = "argoproj.io/v1alpha1"
+
+__all__ = ["AUTH_ARG_SPEC", "ARGO_API_VERSION", "KubernetesError", "client_for", "read_object", "read_secret_value"]
+
+
+class KubernetesError(Exception):
+    """An API call that failed, with a message naming the object and the fix."""
+
+
+def client_for(module):
+    """A kubernetes.core K8SClient for an AnsibleK8SModule's connection options."""
+    module.requires("kubernetes")
+    try:
+        return get_api_client(module=module)
+    except Exception as e:  # kubernetes.core raises CoreException; config errors vary by version
+        raise KubernetesError("cannot connect to the Kubernetes API: %s; check kubeconfig/context "
+                              "or the K8S_AUTH_* variables" % e)
+
+
+def describe(kind, name, namespace=None):
+    return "%s '%s'%s" % (kind, name, " in namespace '%s'" % namespace if namespace else "")
+
+
+def read_object(client, kind, name, namespace=None, api_version=ARGO_API_VERSION):
+    """The object as a dict; errors name the object and what to check."""
+    what = describe(kind, name, namespace)
+    try:
+        resource = client.resource(kind, api_version)
+        return client.get(resource, name=name, namespace=namespace).to_dict()
+    except NotFoundError:
+        raise KubernetesError("%s not found; check the name and namespace (kubectl get %s -n %s)"
+                              % (what, kind.lower(), namespace or "<all>"))
+    except ForbiddenError:
+        raise KubernetesError("reading %s is forbidden; grant get on %s to this identity"
+                              % (what, kind.lower()))
+    except DynamicApiError as e:
+        raise KubernetesError("reading %s failed: %s" % (what, getattr(e, "summary", lambda: e)()))
+    except Exception as e:  # discovery failures: the CRD is missing or the server is unreachable
+        raise KubernetesError("reading %s failed: %s; is the Argo Rollouts CRD installed and the API "
+                              "server reachable?" % (what, e))
+
+
+def read_secret_value(client, name, key, namespace):
+    secret = read_object(client, "Secret", name, namespace, api_version="v1")
+    data = secret.get("data") or {}
+    if key not in data:
+        raise KubernetesError("key '%s' does not exist in secret '%s'" % (key, name))
+    return base64.b64decode(data[key]).decode("utf-8")

@@ -1,0 +1,50 @@
+"""Real servers for the integration tier: Prometheus (Debian package) scraping demo apps.
+
+Each app stands for the pods of one ReplicaSet: Prometheus attaches a pod label of the form
+NAME-HASH-SUFFIX, as Kubernetes pod names have, so the tests can scope queries by hash.
+"""
+
+import pytest
+
+import harness
+
+HASHES = {"healthy": "6b9f7c4d5", "bad": "84d2c1f97", "slow": "5c7e9a1b3"}
+SETTINGS = {"healthy": dict(error_rate=0.0, latency=0.005),
+            "bad": dict(error_rate=0.2, latency=0.005),
+            "slow": dict(error_rate=0.0, latency=0.6)}
+
+
+@pytest.fixture(scope="session")
+def apps():
+    started = {}
+    try:
+        for name, settings in SETTINGS.items():
+            started[name] = harness.DemoApp(version=name, load_rps=25 if name != "slow" else 8,
+                                            load_seconds=900, **settings)
+        yield started
+    finally:
+        for app in started.values():
+            app.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus(apps, tmp_path_factory):
+    targets = [{"job": "checkout-%s" % name, "address": "127.0.0.1:%d" % app.port,
+                "labels": {"pod": "checkout-%s-x%s" % (HASHES[name], name[:4]), "namespace": "shop"}}
+               for name, app in apps.items()]
+    server = harness.Prometheus(targets, str(tmp_path_factory.mktemp("prometheus")))
+    try:
+        for h in HASHES.values():
+            server.wait_for_data('sum(rate(http_requests_total{pod=~".*-%s-.*"}[10s])) > 0' % h, timeout=90)
+            server.wait_for_data('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket'
+                                 '{pod=~".*-%s-.*"}[10s]))) > 0' % h, timeout=60)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    def run(text, **kwargs):
+        return harness.run_playbook(text, str(tmp_path), **kwargs)
+    return run

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""A small HTTP app that exports real Prometheus metrics, with an error rate and latency you set.
+
+It serves ``/`` (the "business" endpoint), ``/metrics`` (prometheus_client exposition),
+``/control`` (GET with ?error_rate=0.2&latency=0.05 changes behaviour at run time) and
+``/healthz``. With ``--load-rps`` it also sends itself requests, bounded by ``--load-seconds``
+and a request cap, then stops by itself: traffic never leaves 127.0.0.1.
+
+Errors are spread evenly (every 5th request at 0.2) rather than drawn at random, so a test
+that asks for 20% errors sees 20% in any window.
+"""
+
+import argparse
+import math
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, CONTENT_TYPE_LATEST
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0)
+
+
+class Behaviour(object):
+    """Error rate and latency, changeable while serving."""
+
+    def __init__(self, error_rate, latency):
+        self.lock = threading.Lock()
+        self.error_rate = error_rate
+        self.latency = latency
+        self.served = 0
+
+    def next_request(self):
+        """(fail?, latency) for the next request; failures evenly spaced at error_rate."""
+        with self.lock:
+            n = self.served
+            self.served += 1
+            fail = math.floor((n + 1) * self.error_rate) > math.floor(n * self.error_rate)
+            return fail, self.latency
+
+    def update(self, error_rate=None, latency=None):
+        with self.lock:
+            if error_rate is not None:
+                self.error_rate = min(1.0, max(0.0, error_rate))
+            if latency is not None:
+                self.latency = max(0.0, latency)
+
+
+def make_handler(version, behaviour, registry):
+    requests_total = Counter("http_requests_total", "HTTP requests served", ["code", "method", "version"],
+                             registry=registry)
+    duration = Histogram("http_request_duration_seconds", "HTTP request latency", ["version"],
+                         buckets=BUCKETS, registry=registry)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet: tests read metrics, not access logs
+            pass
+
+        def reply(self, code, body, content_type="text/plain; charset=utf-8"):
+            data = body if isinstance(body, bytes) else body.encode("utf-8")
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-App-Version", version)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            url = urllib.parse.urlparse(self.path)
+            if url.path == "/metrics":
+                return self.reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            if url.path == "/healthz":
+                return self.reply(200, "ok\n")
+            if url.path == "/control":
+                q = urllib.parse.parse_qs(url.query)
+                try:
+                    behaviour.update(float(q["error_rate"][0]) if "error_rate" in q else None,
+                                     float(q["latency"][0]) if "latency" in q else None)
+                except ValueError:
+                    return self.reply(400, "error_rate and latency must be numbers\n")
+                return self.reply(200, "error_rate=%s latency=%s\n" % (behaviour.error_rate, behaviour.latency))
+            start = time.time()
+            fail, latency = behaviour.next_request()
+            if latency:
+                time.sleep(latency)
+            code = 500 if fail else 200
+            self.reply(code, "%s %s\n" % (version, "error" if fail else "ok"))
+            requests_total.labels(str(code), "GET", version).inc()
+            duration.labels(version).observe(time.time() - start)
+
+    return Handler
+
+
+def self_load(port, rps, seconds, stop):
+    """Bounded load: at most rps*seconds requests, for at most `seconds`, then it stops."""
+    url = "http://127.0.0.1:%d/" % port
+    deadline = time.time() + seconds
+    budget = int(rps * seconds)
+    interval = 1.0 / rps
+    next_at = time.time()
+    while budget > 0 and time.time() < deadline and not stop.is_set():
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except urllib.error.HTTPError:
+            pass  # a 500 is the point when the error rate is up
+        except (urllib.error.URLError, OSError):
+            pass
+        budget -= 1
+        next_at += interval
+        stop.wait(max(0.0, next_at - time.time()))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--version", default="v1")
+    p.add_argument("--error-rate", type=float, default=0.0)
+    p.add_argument("--latency", type=float, default=0.0)
+    p.add_argument("--load-rps", type=float, default=0.0)
+    p.add_argument("--load-seconds", type=float, default=600.0)
+    args = p.parse_args(argv)
+
+    behaviour = Behaviour(args.error_rate, args.latency)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port),
+                                 make_handler(args.version, behaviour, CollectorRegistry()))
+    server.daemon_threads = True
+    stop = threading.Event()
+    if args.load_rps > 0:
+        threading.Thread(target=self_load, args=(args.port, args.load_rps, args.load_seconds, stop),
+                         daemon=True).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
