@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 BUILD := .build
 COLLECTIONS := $(BUILD)/collections
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections
+# outside the checkout: inside it, git would call the copies ignored and ansible-test would skip them
+SANITY_DIR ?= /tmp/progressive-delivery-sanity
+SANITY_ROOT := $(SANITY_DIR)/ansible_collections
 PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
@@ -55,10 +57,10 @@ docs: venv collection
 # beside it; it also downloads a pip bootstrap script from outside the package registries,
 # so an offline stand-in is put in its cache when none is there.
 sanity: venv
-	rm -rf $(BUILD)/sanity
+	rm -rf $(SANITY_DIR)
 	mkdir -p $(SANITY_ROOT)/progressive/delivery $(SANITY_ROOT)/kubernetes
 	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} $(SANITY_ROOT)/progressive/delivery/
-	ln -sfn $$($(PY) -c 'import ansible_collections.kubernetes.core as c, os; print(os.path.dirname(c.__file__))') $(SANITY_ROOT)/kubernetes/core
+	kc=$$($(PY) -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])') && ln -sfn $$kc $(SANITY_ROOT)/kubernetes/core
 	mkdir -p $(HOME)/.ansible/test/cache
 	test -f $(HOME)/.ansible/test/cache/get_pip_24_2.py || cp tests/sanity/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(SANITY_ROOT)/progressive/delivery && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(PYVER) --color no
@@ -70,4 +72,4 @@ bench: venv system-deps collection
 	$(PY) bench/analysis_overhead.py
 
 clean:
-	rm -rf $(BUILD) tests/output
+	rm -rf $(BUILD) $(SANITY_DIR) tests/output
