@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Overhead of analysis_check over raw queries, printed as ratios (never asserted).
 
 Starts the real Prometheus and one demo app on 127.0.0.1, then for 1, 4 and 16 metrics times:
@@ -34,7 +33,7 @@ def template(n):
 
 def median_time(fn):
     times = []
-    for _ in range(REPEAT):
+    for _attempt in range(REPEAT):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -54,7 +53,7 @@ def main():
         print("%8s %10s %10s %10s %14s %14s" % ("metrics", "curl s", "engine s", "module s", "engine/curl", "module/curl"))
         for n in (1, 4, 16):
             def raw():
-                for _ in range(n):
+                for _attempt in range(n):
                     if curl:
                         subprocess.run([curl, "-s", "-o", "/dev/null", "--data-urlencode", "query=" + QUERY,
                                         prom.url + "/api/v1/query"], check=True)
@@ -62,7 +61,7 @@ def main():
                         prom.query(QUERY)
 
             def engine():
-                metrics, _, _ = analysis.prepare([template(n)], mode="once")
+                metrics = analysis.prepare([template(n)], mode="once")[0]
                 run = analysis.AnalysisRun(metrics, analysis.PrometheusProvider(url=prom.url)).run()
                 assert run.phase == "Successful", run.message
 
@@ -73,12 +72,12 @@ def main():
                         "        prometheus_url: %s\n        mode: once\n" % (body, prom.url))
 
             def module():
-                rc, _, out = harness.run_playbook(playbook, work)
+                rc, _tasks, out = harness.run_playbook(playbook, work)
                 assert rc == 0, out[-2000:]
 
             t_raw, t_engine, t_module = median_time(raw), median_time(engine), median_time(module)
-            print("%8d %10.3f %10.3f %10.3f %14.2f %14.2f" % (n, t_raw, t_engine, t_module,
-                                                             t_engine / t_raw, t_module / t_raw))
+            row = (n, t_raw, t_engine, t_module, t_engine / t_raw, t_module / t_raw)
+            print("%8d %10.3f %10.3f %10.3f %14.2f %14.2f" % row)
         print("(curl starts one process per query; the engine queries concurrently in one process;"
               " the module figure is dominated by ansible-playbook start-up)")
     finally:

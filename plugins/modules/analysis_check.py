@@ -12,7 +12,7 @@ module: analysis_check
 short_description: Run an Argo Rollouts AnalysisTemplate against Prometheus and return its verdict
 version_added: 0.1.0
 author:
-  - progressive.delivery contributors
+  - progressive.delivery contributors (@progressive-delivery)
 description:
   - Measures the metrics of one or more AnalysisTemplates with the semantics of Argo Rollouts
     (C({{args.NAME}}) substitution, C(interval), C(count), C(initialDelay), C(failureLimit),

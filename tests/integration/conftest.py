@@ -48,3 +48,33 @@ def playbook(tmp_path):
     def run(text, **kwargs):
         return harness.run_playbook(text, str(tmp_path), **kwargs)
     return run
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory):
+    """The cluster in K8S_AUTH_KUBECONFIG when set, else the local Kubernetes API test server.
+
+    Yields (kubeconfig path, kubernetes DynamicClient, a fresh namespace name)."""
+    import os
+    import uuid
+
+    from kubernetes import config as kconfig
+    from kubernetes.client import ApiClient
+    from kubernetes.dynamic import DynamicClient
+
+    server = None
+    kubeconfig = os.environ.get("K8S_AUTH_KUBECONFIG")
+    if not kubeconfig:
+        import kube_api
+        server = kube_api.KubeAPI().start()
+        kubeconfig = server.kubeconfig(str(tmp_path_factory.mktemp("kube") / "kubeconfig"))
+    client = DynamicClient(ApiClient(kconfig.new_client_from_config(config_file=kubeconfig).configuration))
+    namespace = "pd-test-%s" % uuid.uuid4().hex[:6]
+    namespaces = client.resources.get(api_version="v1", kind="Namespace")
+    namespaces.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    try:
+        yield kubeconfig, client, namespace
+    finally:
+        namespaces.delete(name=namespace)
+        if server:
+            server.stop()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A small HTTP app that exports real Prometheus metrics, with an error rate and latency you set.
 
 It serves ``/`` (the "business" endpoint), ``/metrics`` (prometheus_client exposition),

@@ -171,7 +171,8 @@ def run_playbook(playbook_text, workdir, extra_vars=None, check=False, env=None,
         "ANSIBLE_HOME": os.path.join(workdir, ".ansible"),
     })
     full_env.update(env or {})
-    proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=workdir, timeout=600)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=workdir, timeout=600,
+                          check=False)
     try:
         report = json.loads(proc.stdout)
     except ValueError:

@@ -131,7 +131,7 @@ def test_non_bool_condition_message():
     ({"successCondition": "result[0] > 0.9"}, vector(), "argo", "Error"),
 ])
 def test_no_data_never_passes_unless_asked(fields, answer, on_empty, expected):
-    result, _, _ = run([metric(**fields)], {"m": [answer]}, mode="once", on_empty=on_empty)
+    result, _script, _clock = run([metric(**fields)], {"m": [answer]}, mode="once", on_empty=on_empty)
     assert result.phase == expected
     if expected != "Successful":
         assert "no data" in result.message or "nil or empty" in result.message
@@ -171,7 +171,7 @@ COND = {"successCondition": "result[0] > 0.9"}
      "Inconclusive", "neither"),
 ])
 def test_metric_limits(fields, answers, phase, message):
-    result, _, _ = run([metric(**fields)], {"m": answers})
+    result, _script, _clock = run([metric(**fields)], {"m": answers})
     res = result.results[0]
     assert res.phase == phase
     assert message in res.message
@@ -193,16 +193,16 @@ def test_error_precedence_over_inconclusive_over_failed():
 
 def test_interval_count_and_initial_delay():
     result, script, clock = run([metric(count=3, interval="30s", initialDelay="1m")], {"m": [GOOD]})
-    times = [t - 1000.0 for _, t in script.calls]
+    times = [t - 1000.0 for _name, t in script.calls]
     assert times == [60.0, 90.0, 120.0]
     assert result.phase == "Successful"
     assert result.results[0].count == 3
 
 
 def test_error_retry_is_10s_whatever_the_interval():
-    result, script, _ = run([metric(count=2, interval="5m", **COND)],
-                            {"m": [GOOD, PrometheusError("down"), PrometheusError("down"), GOOD]})
-    times = [t - 1000.0 for _, t in script.calls]
+    result, script, _clock = run([metric(count=2, interval="5m", **COND)],
+                                 {"m": [GOOD, PrometheusError("down"), PrometheusError("down"), GOOD]})
+    times = [t - 1000.0 for _name, t in script.calls]
     assert times == [0.0, 300.0, 310.0, 320.0]
     assert result.phase == "Successful"
     assert result.results[0].error == 2
@@ -210,8 +210,8 @@ def test_error_retry_is_10s_whatever_the_interval():
 
 
 def test_prometheus_outage_errors_after_about_40s():
-    result, script, _ = run([metric(count=2, interval="1m", **COND)], {"m": [PrometheusError("unreachable")]})
-    times = [t - 1000.0 for _, t in script.calls]
+    result, script, _clock = run([metric(count=2, interval="1m", **COND)], {"m": [PrometheusError("unreachable")]})
+    times = [t - 1000.0 for _name, t in script.calls]
     assert times == [0.0, 10.0, 20.0, 30.0, 40.0]
     assert result.phase == "Error"
     assert 'Error Message: unreachable' in result.message
@@ -234,7 +234,7 @@ def test_indefinite_metric_needs_max_duration():
 
 
 def test_terminated_run_keeps_a_failure():
-    result, _, _ = run([metric(interval="1m", failureLimit=1, **COND)], {"m": [BAD, BAD]}, max_duration=300)
+    result, _script, _clock = run([metric(interval="1m", failureLimit=1, **COND)], {"m": [BAD, BAD]}, max_duration=300)
     assert result.phase == "Failed"
 
 
@@ -242,7 +242,7 @@ def test_terminated_run_keeps_a_failure():
 
 def test_run_phase_is_worst_metric_and_fails_fast():
     metrics = [metric("latency", count=5, interval="1m", **COND), metric("errors", **COND)]
-    result, script, _ = run(metrics, {"latency": [GOOD], "errors": [BAD]})
+    result, script, _clock = run(metrics, {"latency": [GOOD], "errors": [BAD]})
     assert result.phase == "Failed"
     assert result.message.startswith('Metric "errors" assessed Failed due to failed (1) > failureLimit (0)')
     # fast fail: the other metric is not measured again, and ends Successful (terminated)
@@ -254,21 +254,21 @@ def test_run_order_failed_worse_than_error_worse_than_inconclusive():
     metrics = [metric("a", consecutiveErrorLimit=0, **COND),
                metric("b", **COND),
                metric("c", successCondition="result[0] > 0.9", failureCondition="result[0] < 0.1")]
-    result, _, _ = run(metrics, {"a": [PrometheusError("x")], "b": [BAD], "c": [BAD]})
+    result, _script, _clock = run(metrics, {"a": [PrometheusError("x")], "b": [BAD], "c": [BAD]})
     assert result.phase == "Failed"
     assert '"b"' in result.message
 
 
 def test_first_metric_in_spec_order_names_the_message():
     metrics = [metric("first", **COND), metric("second", **COND)]
-    result, _, _ = run(metrics, {"first": [BAD], "second": [BAD]})
+    result, _script, _clock = run(metrics, {"first": [BAD], "second": [BAD]})
     assert result.message.startswith('Metric "first"')
 
 
 def test_dry_run_metrics_never_decide():
     metrics = [metric("success-rate", **COND), metric("error-rate", **COND)]
-    result, _, _ = run(metrics, {"success-rate": [GOOD], "error-rate": [BAD]},
-                       dry_run=[{"metricName": "error"}])
+    result, _script, _clock = run(metrics, {"success-rate": [GOOD], "error-rate": [BAD]},
+                                  dry_run=[{"metricName": "error"}])
     assert result.phase == "Successful"
     assert result.results[1].phase == "Failed"
     assert result.to_dict()["dry_run_summary"]["failed"] == 1
@@ -284,12 +284,12 @@ def test_dry_run_regex_is_unanchored_and_must_match():
 
 
 def test_only_dry_run_metrics_is_successful():
-    result, _, _ = run([metric(**COND)], {"m": [BAD]}, dry_run=[{"metricName": ".*"}])
+    result, _script, _clock = run([metric(**COND)], {"m": [BAD]}, dry_run=[{"metricName": ".*"}])
     assert result.phase == "Successful"
 
 
 def test_measurement_history_keeps_last_ten():
-    result, _, _ = run([metric(count=12, interval="1s", **COND)], {"m": [GOOD]})
+    result, _script, _clock = run([metric(count=12, interval="1s", **COND)], {"m": [GOOD]})
     assert len(result.results[0].measurements) == 10
     assert result.results[0].count == 12
 
@@ -313,11 +313,11 @@ def test_metrics_are_measured_concurrently():
 
 
 def test_once_mode_is_one_measurement_per_metric():
-    result, script, _ = run([metric(count=5, interval="1m", failureLimit=3, initialDelay="5m", **COND)],
-                            {"m": [BAD]}, mode="once")
+    result, script, _clock = run([metric(count=5, interval="1m", failureLimit=3, initialDelay="5m", **COND)],
+                                 {"m": [BAD]}, mode="once")
     assert len(script.calls) == 1
     assert result.phase == "Failed"
-    result, script, _ = run([metric(count=5, interval="1m", **COND)], {"m": [PrometheusError("down")]}, mode="once")
+    result, script, _clock = run([metric(count=5, interval="1m", **COND)], {"m": [PrometheusError("down")]}, mode="once")
     assert len(script.calls) == 1
     assert result.phase == "Error"
 
@@ -336,7 +336,7 @@ TEMPLATE = {
 
 
 def test_args_are_substituted_everywhere():
-    metrics, _, ignored = an.prepare([TEMPLATE], {"service-name": "checkout", "extra": "x"})
+    metrics, _secrets, ignored = an.prepare([TEMPLATE], {"service-name": "checkout", "extra": "x"})
     m = metrics[0]
     assert m.prometheus["query"] == 'sum(rate(x{service="checkout"}[1m]))'
     assert m.success.source == "result[0] >= 0.95"
@@ -344,7 +344,7 @@ def test_args_are_substituted_everywhere():
 
 
 def test_given_args_override_defaults():
-    metrics, _, _ = an.prepare([TEMPLATE], {"service-name": "checkout", "threshold": 0.5})
+    metrics = an.prepare([TEMPLATE], {"service-name": "checkout", "threshold": 0.5})[0]
     assert metrics[0].success.source == "result[0] >= 0.5"
 
 
@@ -375,7 +375,7 @@ def test_secret_args_come_from_the_lookup_and_are_redacted():
     with pytest.raises(an.AnalysisSpecError) as info:
         an.prepare([template], {})
     assert "secret 'prom' key 'token'" in str(info.value)
-    metrics, secrets, _ = an.prepare([template], {}, secret_lookup=lambda name, key: "s3cr3t")
+    metrics, secrets, _ignored = an.prepare([template], {}, secret_lookup=lambda name, key: "s3cr3t")
     assert secrets == ["s3cr3t"]
     assert "s3cr3t" in metrics[0].prometheus["query"]
 
@@ -384,7 +384,7 @@ def test_merging_templates():
     other = {"kind": "AnalysisTemplate", "metadata": {"name": "latency"},
              "spec": {"args": [{"name": "service-name"}],
                       "metrics": [metric("p99", successCondition="result[0] < 0.5")]}}
-    metrics, _, _ = an.prepare([TEMPLATE, other], {"service-name": "checkout"})
+    metrics = an.prepare([TEMPLATE, other], {"service-name": "checkout"})[0]
     assert [m.name for m in metrics] == ["success-rate", "p99"]
     with pytest.raises(an.AnalysisSpecError) as info:
         an.prepare([TEMPLATE, TEMPLATE], {"service-name": "checkout"})
@@ -398,7 +398,7 @@ def test_merging_templates():
 def test_template_references_are_resolved():
     parent = {"kind": "AnalysisTemplate", "metadata": {"name": "all"},
               "spec": {"templates": [{"templateName": "success-rate"}], "metrics": [metric("extra")]}}
-    metrics, _, _ = an.prepare([parent], {"service-name": "a"}, lookup=lambda name, scope: TEMPLATE)
+    metrics = an.prepare([parent], {"service-name": "a"}, lookup=lambda name, scope: TEMPLATE)[0]
     assert [m.name for m in metrics] == ["success-rate", "extra"]
 
 
@@ -422,5 +422,5 @@ def test_invalid_metrics_are_refused(fields, message):
 def test_count_from_an_argument():
     template = {"args": [{"name": "n", "value": "3"}],
                 "metrics": [metric(count="{{args.n}}", interval="1m")]}
-    metrics, _, _ = an.prepare([template], {})
+    metrics = an.prepare([template], {})[0]
     assert metrics[0].count == 3

@@ -1,0 +1,360 @@
+"""A local Kubernetes API test server on 127.0.0.1 that speaks the real REST protocol.
+
+Enough of the API for the collection's tests to run unchanged against it or a real cluster:
+discovery (/version, /api, /apis, resource lists for core and the Argo Rollouts CRD group),
+create/get/list/replace/delete, label selectors, merge patch and JSON patch, the status
+subresource, and resourceVersion with 409 Conflict. There is no controller: tests write
+``status`` themselves where Argo Rollouts would.
+"""
+
+import copy
+import json
+import re
+import threading
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# (group, version) -> [(plural, kind, namespaced, has_status)]
+RESOURCES = {
+    ("", "v1"): [("namespaces", "Namespace", False, True), ("secrets", "Secret", True, False),
+                 ("configmaps", "ConfigMap", True, False), ("services", "Service", True, True),
+                 ("pods", "Pod", True, True)],
+    ("apps", "v1"): [("replicasets", "ReplicaSet", True, True), ("deployments", "Deployment", True, True)],
+    ("argoproj.io", "v1alpha1"): [("rollouts", "Rollout", True, True),
+                                  ("analysistemplates", "AnalysisTemplate", True, False),
+                                  ("clusteranalysistemplates", "ClusterAnalysisTemplate", False, False),
+                                  ("analysisruns", "AnalysisRun", True, True),
+                                  ("experiments", "Experiment", True, True)],
+}
+
+
+def _status(code, reason, message, details=None):
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return code, body
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def _pointer(path):
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.lstrip("/").split("/")] if path else []
+
+
+def json_patch(doc, ops):
+    """RFC 6902 JSON patch (add, remove, replace, test, copy, move)."""
+    doc = copy.deepcopy(doc)
+    for op in ops:
+        parts = _pointer(op["path"])
+        parent = doc
+        for p in parts[:-1]:
+            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
+        last = parts[-1] if parts else None
+        kind = op["op"]
+        if kind == "test":
+            current = parent[int(last)] if isinstance(parent, list) else parent[last]
+            if current != op["value"]:
+                raise ValueError("test operation failed at %s" % op["path"])
+        elif kind == "remove":
+            if isinstance(parent, list):
+                del parent[int(last)]
+            else:
+                del parent[last]
+        elif kind in ("add", "replace"):
+            if isinstance(parent, list):
+                if last == "-":
+                    parent.append(op["value"])
+                elif kind == "add":
+                    parent.insert(int(last), op["value"])
+                else:
+                    parent[int(last)] = op["value"]
+            else:
+                if kind == "replace" and last not in parent:
+                    raise KeyError(op["path"])
+                parent[last] = op["value"]
+        else:
+            raise ValueError("unsupported JSON patch op %s" % kind)
+    return doc
+
+
+def match_labels(labels, selector):
+    """Equality and set-based label selectors: a=b, a!=b, a in (x,y), a notin (x), a, !a."""
+    if not selector:
+        return True
+    labels = labels or {}
+    for term in re.split(r",(?![^(]*\))", selector):
+        term = term.strip()
+        m = re.match(r"^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$", term)
+        if m:
+            values = [v.strip() for v in m.group(3).split(",")]
+            present = labels.get(m.group(1)) in values
+            if present != (m.group(2) == "in"):
+                return False
+        elif "!=" in term:
+            k, v = term.split("!=", 1)
+            if labels.get(k.strip()) == v.strip():
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if labels.get(k.strip()) != v.strip():
+                return False
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+class Store(object):
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.objects = {}  # (group, plural, namespace, name) -> object
+        self.version = 0
+        self.requests = []  # (method, path, content-type) for tests that check what was sent
+
+    def next_version(self):
+        self.version += 1
+        return str(self.version)
+
+
+class KubeAPI(object):
+    """Start with ``KubeAPI().start()``; ``kubeconfig(path)`` writes a kubeconfig for it."""
+
+    def __init__(self):
+        self.store = Store()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = None
+
+    def start(self):
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        for ns in ("default", "kube-system"):
+            self.store.objects[("", "namespaces", None, ns)] = {
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "resourceVersion": self.store.next_version(), "uid": str(uuid.uuid4())}}
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def kubeconfig(self, path):
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "test",
+                  "clusters": [{"name": "test", "cluster": {"server": self.url}}],
+                  "users": [{"name": "test", "user": {"token": "test-token"}}],
+                  "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}]}
+        with open(path, "w") as f:
+            json.dump(config, f)
+        return path
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def send(self, code, body):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def body(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                return json.loads(self.rfile.read(length).decode() or "null") if length else None
+
+            def handle_any(self, method):
+                path, _sep, query = self.path.partition("?")
+                params = dict(p.split("=", 1) if "=" in p else (p, "") for p in query.split("&") if p)
+                params = dict((k, _unquote(v)) for k, v in params.items())
+                api.store.requests.append((method, path, self.headers.get("Content-Type")))
+                try:
+                    code, body = api.route(method, path, params, self.body() if method in ("POST", "PUT", "PATCH") else None,
+                                           self.headers.get("Content-Type", ""))
+                except (ValueError, KeyError, IndexError, TypeError) as e:
+                    code, body = _status(422, "Invalid", "invalid request: %s" % e)
+                self.send(code, body)
+
+            def do_GET(self):
+                self.handle_any("GET")
+
+            def do_POST(self):
+                self.handle_any("POST")
+
+            def do_PUT(self):
+                self.handle_any("PUT")
+
+            def do_PATCH(self):
+                self.handle_any("PATCH")
+
+            def do_DELETE(self):
+                self.handle_any("DELETE")
+
+        return Handler
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, method, path, params, body, content_type):
+        parts = [p for p in path.split("/") if p]
+        if path == "/version":
+            return 200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-progressive-test", "platform": "linux/amd64"}
+        if parts == ["api"]:
+            return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+        if parts == ["apis"]:
+            groups = []
+            for (group, version) in RESOURCES:
+                if group:
+                    gv = {"groupVersion": "%s/%s" % (group, version), "version": version}
+                    groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
+            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+        if parts[:1] == ["api"] and len(parts) >= 2:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 3:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        elif parts[:1] == ["apis"] and len(parts) == 2:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        else:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        kinds = RESOURCES.get((group, version))
+        if kinds is None:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        if not rest:
+            return 200, self.resource_list(group, version, kinds)
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        plural = rest[0]
+        spec = dict((k[0], k) for k in kinds).get(plural)
+        if spec is None:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if sub and (sub != "status" or not spec[3]):
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        api_version = "%s/%s" % (group, version) if group else version
+        with self.store.lock:
+            return self.handle(method, group, api_version, spec, namespace, name, sub, params, body, content_type)
+
+    @staticmethod
+    def resource_list(group, version, kinds):
+        resources = []
+        for plural, kind, namespaced, has_status in kinds:
+            resources.append({"name": plural, "singularName": kind.lower(), "namespaced": namespaced, "kind": kind,
+                              "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]})
+            if has_status:
+                resources.append({"name": plural + "/status", "singularName": "", "namespaced": namespaced,
+                                  "kind": kind, "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": "%s/%s" % (group, version) if group else version, "resources": resources}
+
+    def handle(self, method, group, api_version, spec, namespace, name, sub, params, body, content_type):
+        plural, kind, namespaced, _has_status = spec
+        store = self.store.objects
+        key = (group, plural, namespace if namespaced else None, name)
+        what = '%s "%s"' % (plural if not group else "%s.%s" % (plural, group), name)
+        if method == "GET" and name is None:
+            items = [copy.deepcopy(o) for (g, p, ns, _n), o in sorted(store.items(), key=lambda kv: str(kv[0]))
+                     if g == group and p == plural and (namespace is None or ns == namespace)
+                     and match_labels(o["metadata"].get("labels"), params.get("labelSelector"))]
+            return 200, {"kind": kind + "List", "apiVersion": api_version,
+                         "metadata": {"resourceVersion": str(self.store.version)}, "items": items}
+        if method == "POST":
+            if name is not None:
+                return _status(405, "MethodNotAllowed", "the server does not allow this method")
+            obj = copy.deepcopy(body)
+            meta = obj.setdefault("metadata", {})
+            if not meta.get("name") and meta.get("generateName"):
+                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+            if namespaced:
+                if namespace is None:
+                    return _status(400, "BadRequest", "namespace is required for %s" % kind)
+                if ("", "namespaces", None, namespace) not in store:
+                    return _status(404, "NotFound", 'namespaces "%s" not found' % namespace)
+                meta["namespace"] = namespace
+            key = (group, plural, namespace if namespaced else None, meta.get("name"))
+            if key in store:
+                return _status(409, "AlreadyExists", '%s "%s" already exists' % (plural, meta.get("name")),
+                               {"name": meta.get("name"), "kind": plural})
+            obj["apiVersion"], obj["kind"] = api_version, kind
+            meta.update(uid=str(uuid.uuid4()), resourceVersion=self.store.next_version(), generation=1,
+                        creationTimestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            store[key] = obj
+            return 201, copy.deepcopy(obj)
+        current = store.get(key)
+        if current is None:
+            return _status(404, "NotFound", "%s not found" % what, {"name": name, "kind": plural})
+        if method == "GET":
+            return 200, copy.deepcopy(current)
+        if method == "DELETE":
+            del store[key]
+            return 200, copy.deepcopy(current)
+        if method == "PUT":
+            sent = (body.get("metadata") or {}).get("resourceVersion")
+            if sent and sent != current["metadata"]["resourceVersion"]:
+                return _status(409, "Conflict", 'Operation cannot be fulfilled on %s: the object has been '
+                                                'modified; please apply your changes to the latest version and '
+                                                'try again' % what)
+            updated = copy.deepcopy(body)
+        elif method == "PATCH":
+            if "json-patch" in content_type:
+                updated = json_patch(current, body)
+            elif "merge-patch" in content_type or "strategic-merge-patch" in content_type:
+                updated = merge_patch(current, body)
+            else:
+                return _status(415, "UnsupportedMediaType", "unsupported patch type %s" % content_type)
+            sent = (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+            if sent and sent != current["metadata"]["resourceVersion"]:
+                return _status(409, "Conflict", "Operation cannot be fulfilled on %s: the object has been "
+                                                "modified" % what)
+        else:
+            return _status(405, "MethodNotAllowed", "the server does not allow this method")
+        # the status subresource changes only status; the main resource never changes status
+        if sub == "status":
+            result = copy.deepcopy(current)
+            result["status"] = updated.get("status")
+        else:
+            result = copy.deepcopy(updated)
+            if "status" in current or "status" in result:
+                if _has_status:
+                    result["status"] = copy.deepcopy(current.get("status"))
+            meta = result.setdefault("metadata", {})
+            for field in ("uid", "creationTimestamp", "namespace", "name"):
+                if field in current["metadata"]:
+                    meta[field] = current["metadata"][field]
+            if result.get("spec") != current.get("spec"):
+                meta["generation"] = current["metadata"].get("generation", 1) + 1
+            else:
+                meta["generation"] = current["metadata"].get("generation", 1)
+        result["apiVersion"], result["kind"] = api_version, kind
+        if result != current:
+            result["metadata"]["resourceVersion"] = self.store.next_version()
+        else:
+            result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        store[key] = result
+        return 200, copy.deepcopy(result)
+
+
+def _unquote(value):
+    from urllib.parse import unquote_plus
+    return unquote_plus(value)
