@@ -277,20 +277,10 @@ class Metric(object):
 def build_metrics(spec, mode="run"):
     metrics = [Metric(m, i) for i, m in enumerate(spec.get("metrics") or [])]
     names = [m.name for m in metrics]
-    for i, rule in enumerate(spec.get("dryRun") or []):
-        pattern = _regex(rule.get("metricName"), "dryRun[%d]" % i)
-        matched = [m for m in metrics if pattern.search(m.name)]
-        if not matched:
-            raise AnalysisSpecError("Analysis spec invalid: dryRun[%d]: Rule didn't match any metric "
-                                    "name(s)" % i)
+    for rule, matched in _matching_rules(spec, "dryRun", metrics):
         for m in matched:
             m.dry_run = True
-    for i, rule in enumerate(spec.get("measurementRetention") or []):
-        pattern = _regex(rule.get("metricName"), "measurementRetention[%d]" % i)
-        matched = [m for m in metrics if pattern.search(m.name)]
-        if not matched:
-            raise AnalysisSpecError("Analysis spec invalid: measurementRetention[%d]: Rule didn't "
-                                    "match any metric name(s)" % i)
+    for i, (rule, matched) in enumerate(_matching_rules(spec, "measurementRetention", metrics)):
         for m in matched:
             m.history_limit = _int_field(rule, "limit", DEFAULT_MEASUREMENT_HISTORY, "measurementRetention[%d]" % i)
     if len(set(names)) != len(names):
@@ -299,6 +289,18 @@ def build_metrics(spec, mode="run"):
         for m in metrics:
             m.as_single_gate()
     return metrics
+
+
+def _matching_rules(spec, field, metrics):
+    """(rule, metrics it selects) for dryRun / measurementRetention; a rule must select one."""
+    out = []
+    for i, rule in enumerate(spec.get(field) or []):
+        pattern = _regex(rule.get("metricName"), "%s[%d]" % (field, i))
+        matched = [m for m in metrics if pattern.search(m.name)]
+        if not matched:
+            raise AnalysisSpecError("Analysis spec invalid: %s[%d]: Rule didn't match any metric name(s)" % (field, i))
+        out.append((rule, matched))
+    return out
 
 
 def _regex(pattern, label):

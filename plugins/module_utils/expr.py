@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import functools
 import json
 import math
 import re
@@ -454,6 +455,28 @@ def _duration(text):
         raise _Runtime(str(e))
 
 
+def _format(value):
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        return repr(value) if value != int(value) or abs(value) >= 1e21 else str(int(value))
+    if isinstance(value, (list, tuple)):
+        return "[" + " ".join(_format(v) for v in value) + "]"
+    return str(value)
+
+
+def _one_arg(name, fn, *args):
+    if len(args) != 1:
+        raise _Runtime("%s() takes exactly one argument" % name)
+    return fn(args[0])
+
+
 class _Builtins(object):
     """Built-in functions. Argo's isNil/default read the whole bound ``result``."""
 
@@ -570,25 +593,11 @@ class _Builtins(object):
         _Builtins.arity("sum", args, 1)
         return sum(_numbers("sum", _need_list("sum", args[0])))
 
-    @staticmethod
-    def fn_int(*args):
-        _Builtins.arity("int", args, 1)
-        return _as_int(args[0])
-
-    @staticmethod
-    def fn_float(*args):
-        _Builtins.arity("float", args, 1)
-        return _as_float(args[0])
-
-    @staticmethod
-    def fn_string(*args):
-        _Builtins.arity("string", args, 1)
-        return _format(args[0])
-
-    @staticmethod
-    def fn_type(*args):
-        _Builtins.arity("type", args, 1)
-        return type_name(args[0])
+    # conversions that take one value
+    fn_int = staticmethod(functools.partial(_one_arg, "int", _as_int))
+    fn_float = staticmethod(functools.partial(_one_arg, "float", _as_float))
+    fn_string = staticmethod(functools.partial(_one_arg, "string", _format))
+    fn_type = staticmethod(functools.partial(_one_arg, "type", type_name))
 
     @staticmethod
     def fn_first(*args):
@@ -761,22 +770,6 @@ class _Builtins(object):
 
 
 _BUILTIN_NAMES = frozenset(n[3:] for n in dir(_Builtins) if n.startswith("fn_")) | frozenset(_CLOSURE_ARG)
-
-
-def _format(value):
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        return repr(value) if value != int(value) or abs(value) >= 1e21 else str(int(value))
-    if isinstance(value, (list, tuple)):
-        return "[" + " ".join(_format(v) for v in value) + "]"
-    return str(value)
 
 
 # --------------------------------------------------------------------------- evaluation
