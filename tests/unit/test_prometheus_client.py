@@ -114,3 +114,10 @@ def test_bad_address(url):
 def test_token_and_basic_auth_conflict():
     with pytest.raises(PrometheusError):
         PrometheusClient("http://x:1", token="a", username="b")
+
+
+def test_missing_ca_file_is_a_config_error(tmp_path):
+    with pytest.raises(PrometheusError) as info:
+        PrometheusClient("https://127.0.0.1:1", ca_file=str(tmp_path / "missing.pem")).query("up")
+    assert info.value.kind == "config"
+    assert "prometheus_ca_file" in info.value.message
