@@ -21,6 +21,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlencode, urlparse
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
 
 DEFAULT_TIMEOUT = 30  # seconds, as Argo Rollouts' provider.prometheus.timeout
+_CONTEXTS = {}  # SSL contexts by (ca_file, validate_certs, client_cert, client_key), shared by clients
 
 
 class PrometheusError(Exception):
@@ -148,11 +149,14 @@ class PrometheusClient(object):
         self._request = None
 
     def _requester(self):
-        # Building an SSL context loads the CA bundle (~15 ms): do it once a client, not once a query.
+        # Building an SSL context loads the CA bundle (~15 ms): once per process and settings, not per query.
         if self._request is None:
+            key = (self.ca_file, self.validate_certs, self.client_cert, self.client_key)
             try:
-                context = make_context(cafile=self.ca_file, validate_certs=self.validate_certs,
-                                       client_cert=self.client_cert, client_key=self.client_key)
+                if key not in _CONTEXTS:
+                    _CONTEXTS[key] = make_context(cafile=self.ca_file, validate_certs=self.validate_certs,
+                                                  client_cert=self.client_cert, client_key=self.client_key)
+                context = _CONTEXTS[key]
             except (IOError, OSError, ValueError) as e:
                 raise PrometheusError("cannot load the TLS files for Prometheus at %s (%s); check "
                                       "prometheus_ca_file, prometheus_client_cert and prometheus_client_key"
