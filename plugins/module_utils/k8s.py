@@ -11,6 +11,7 @@ import base64
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import apply, effective, merge_patch
 
 try:
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ForbiddenError
@@ -72,3 +73,66 @@ def read_secret_value(client, name, key, namespace):
     if key not in data:
         raise KubernetesError("key '%s' does not exist in secret '%s'" % (key, name))
     return base64.b64decode(data[key]).decode("utf-8")
+
+
+def _conflict(e):
+    return getattr(e, "status", None) == 409
+
+
+def find_objects(client, kind, namespace=None, names=None, label_selector=None, api_version=ARGO_API_VERSION):
+    """Objects by names, or by label selector in a namespace (all namespaces when None)."""
+    if names:
+        return [read_object(client, kind, n, namespace, api_version) for n in names]
+    try:
+        resource = client.resource(kind, api_version)
+        found = client.get(resource, namespace=namespace, label_selector=label_selector)
+    except ForbiddenError:
+        raise KubernetesError("listing %s in %s is forbidden; grant list on %s" % (
+            kind, "namespace '%s'" % namespace if namespace else "all namespaces", kind.lower()))
+    except DynamicApiError as e:
+        raise KubernetesError("listing %s failed: %s" % (kind, getattr(e, "summary", lambda: e)()))
+    return [item.to_dict() if hasattr(item, "to_dict") else item for item in found.to_dict().get("items", [])]
+
+
+def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):
+    """Send one rollouts.Patch for ``obj``; status patches fall back to the main resource when the
+    CRD has no status subresource, as the kubectl plugin does."""
+    meta = obj["metadata"]
+    resource = client.resource(obj["kind"], api_version)
+    kwargs = dict(name=meta["name"], namespace=meta.get("namespace"))
+    if patch.kind == "update":
+        body = merge_patch(obj, patch.body)
+        return client.client.replace(resource, body=body, **kwargs).to_dict()
+    content_type = "application/merge-patch+json" if patch.kind == "merge" else "application/json-patch+json"
+    if patch.target == "status":
+        try:
+            return client.client.patch(resource.subresources["status"], body=patch.body,
+                                       content_type=content_type, **kwargs).to_dict()
+        except (KeyError, NotFoundError):
+            pass
+    return client.client.patch(resource, body=patch.body, content_type=content_type, **kwargs).to_dict()
+
+
+def act_on(client, kind, name, namespace, build, check_mode=False, attempts=5, api_version=ARGO_API_VERSION):
+    """Read, build the patches, send those that change something; re-read and rebuild on 409.
+
+    Returns ``(before, after, patches)``; in check mode ``after`` is the predicted object."""
+    what = describe(kind, name, namespace)
+    for _attempt in range(attempts):
+        before = read_object(client, kind, name, namespace, api_version)
+        patches = effective(before, build(before))
+        if not patches or check_mode:
+            return before, apply(before, patches), patches
+        try:
+            after = before
+            for patch in patches:
+                after = send_patch(client, before, patch, api_version)
+            return before, after, patches
+        except ForbiddenError:
+            raise KubernetesError("changing %s is forbidden; grant patch on %s (and %s/status) to this "
+                                  "identity" % (what, kind.lower(), kind.lower()))
+        except DynamicApiError as e:
+            if _conflict(e):
+                continue
+            raise KubernetesError("changing %s failed: %s" % (what, getattr(e, "summary", lambda: e)()))
+    raise KubernetesError("%s kept changing under us (%d conflicts in a row); try again" % (what, attempts))

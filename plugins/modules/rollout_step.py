@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rollout_step
+short_description: Promote, pause, resume, abort, retry, undo, set image or restart Argo Rollouts
+version_added: 0.1.0
+author:
+  - progressive.delivery contributors (@progressive-delivery)
+description:
+  - Sends exactly what the Argo Rollouts kubectl plugin sends for each verb (same fields, spec or status
+    subresource, same patch type), so the controller reacts as it does to C(kubectl argo rollouts).
+  - Idempotent, a patch that would change nothing is not sent and the task reports C(changed=false).
+  - Several rollouts (O(names) or O(label_selectors)) are handled in parallel, for fleet-wide emergency aborts.
+  - A conflict (HTTP 409) is answered by reading the rollout again and rebuilding the change.
+options:
+  action:
+    description:
+      - C(promote) clears pauses or moves to the next step (the plugin's C(promote)); with O(full) it skips
+        all remaining steps and analysis; with O(skip_current_step) it moves past the current step.
+      - C(pause) sets C(spec.paused); C(resume) clears it without skipping a step.
+      - C(abort) sets C(status.abort); the controller routes all traffic back to stable.
+      - C(retry) clears C(status.abort); the update starts again from step 0.
+      - C(undo) sets C(spec.template) back to a previous revision (O(revision), default the one before).
+      - C(set_image) sets container images (O(images)); C(restart) sets C(spec.restartAt) to now.
+    type: str
+    required: true
+    choices: [promote, pause, resume, abort, retry, undo, set_image, restart]
+  name:
+    description: Name of one rollout.
+    type: str
+  names:
+    description: Names of several rollouts in O(namespace).
+    type: list
+    elements: str
+  label_selectors:
+    description: Label selectors (ANDed) choosing the rollouts in O(namespace), or in all namespaces without it.
+    type: list
+    elements: str
+  namespace:
+    description: Namespace of the rollouts.
+    type: str
+  full:
+    description: With C(promote), skip all remaining steps, pauses and analysis (C(promote --full)).
+    type: bool
+    default: false
+  skip_current_step:
+    description: With C(promote), move past the current step (C(promote --skip-current-step)).
+    type: bool
+    default: false
+  revision:
+    description: With C(undo), the revision to go back to.
+    type: int
+  images:
+    description: With C(set_image), container name (or C(*) for all) to image.
+    type: dict
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Reports the patches that would be sent and the predicted objects; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows each rollout before and after.
+"""
+
+EXAMPLES = r"""
+- name: Promote the canary past its pause
+  progressive.delivery.rollout_step:
+    name: checkout
+    namespace: shop
+    action: promote
+
+- name: Abort every rollout of the payments team at once
+  progressive.delivery.rollout_step:
+    namespace: payments
+    label_selectors:
+      - team=payments
+    action: abort
+
+- name: Release a new image
+  progressive.delivery.rollout_step:
+    name: checkout
+    namespace: shop
+    action: set_image
+    images:
+      checkout: registry.example.com/checkout:1.4.2
+
+- name: Make a rollback permanent
+  progressive.delivery.rollout_step:
+    name: checkout
+    namespace: shop
+    action: undo
+"""
+
+RETURN = r"""
+rollouts:
+  description: One entry a rollout acted on.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Rollout name.
+      type: str
+    namespace:
+      description: Rollout namespace.
+      type: str
+    changed:
+      description: Whether a patch was sent (or would be, in check mode).
+      type: bool
+    patches:
+      description: The requests sent, each with C(subresource), C(patch_type) and C(body).
+      type: list
+      elements: dict
+    status:
+      description: The rollout status after the action, as C(rollout_info) reports it.
+      type: dict
+msg:
+  description: What was done.
+  returned: always
+  type: str
+"""
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
+    AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects)
+
+
+def build_for(params, client):
+    action = params["action"]
+    if action == "promote":
+        return lambda ro: rollouts.promote(ro, full=params["full"], skip_current_step=params["skip_current_step"])
+    if action == "set_image":
+        return lambda ro: rollouts.set_image(ro, params["images"])
+    if action == "undo":
+        def undo(ro):
+            rs = find_objects(client, "ReplicaSet", ro["metadata"].get("namespace"), api_version="apps/v1")
+            return rollouts.undo(ro, rs, params["revision"])
+        return undo
+    return getattr(rollouts, action)
+
+
+def main():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        action=dict(type="str", required=True, choices=list(rollouts.ACTIONS)),
+        name=dict(type="str"),
+        names=dict(type="list", elements="str"),
+        label_selectors=dict(type="list", elements="str"),
+        namespace=dict(type="str"),
+        full=dict(type="bool", default=False),
+        skip_current_step=dict(type="bool", default=False),
+        revision=dict(type="int"),
+        images=dict(type="dict"),
+    )
+    module = AnsibleK8SModule(
+        argument_spec=spec,
+        mutually_exclusive=[("name", "names", "label_selectors"), ("full", "skip_current_step")],
+        required_one_of=[("name", "names", "label_selectors")],
+        required_if=[("action", "set_image", ("images",))],
+        supports_check_mode=True,
+        module_class=AnsibleModule,
+    )
+    params = module.params
+    try:
+        client = client_for(module)
+        names = params["names"] or ([params["name"]] if params["name"] else None)
+        if names:
+            targets = [(n, params["namespace"]) for n in names]
+        else:
+            found = find_objects(client, "Rollout", params["namespace"],
+                                 label_selector=",".join(params["label_selectors"]))
+            targets = [(o["metadata"]["name"], o["metadata"].get("namespace")) for o in found]
+    except KubernetesError as e:
+        module.fail_json(msg=str(e))
+    if not targets:
+        module.exit_json(changed=False, rollouts=[], msg="no rollout matches %s" % params["label_selectors"])
+    build = build_for(params, client)
+
+    def one(target):
+        name, namespace = target
+        try:
+            before, after, patches = act_on(client, "Rollout", name, namespace, build, module.check_mode)
+        except (KubernetesError, rollouts.RolloutError) as e:
+            return {"name": name, "namespace": namespace, "changed": False, "failed": True, "msg": str(e)}
+        return {"name": name, "namespace": namespace, "changed": bool(patches),
+                "patches": [p.to_dict() for p in patches], "status": rollouts.summarize(after),
+                "diff": {"before": before, "after": after}}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(targets)))) as pool:
+        results = list(pool.map(one, targets))
+    failed = [r for r in results if r.get("failed")]
+    changed = any(r["changed"] for r in results)
+    diff = [r.pop("diff") for r in results if "diff" in r]
+    out = dict(changed=changed, rollouts=results)
+    if module._diff:
+        out["diff"] = [{"before_header": "%s/%s" % (d["before"]["metadata"].get("namespace"), d["before"]["metadata"]["name"]),
+                        "after_header": "%s/%s" % (d["after"]["metadata"].get("namespace"), d["after"]["metadata"]["name"]),
+                        "before": d["before"], "after": d["after"]} for d in diff]
+    verb = params["action"].replace("_", " ")
+    if failed:
+        module.fail_json(msg="; ".join("%s: %s" % (r["name"], r["msg"]) for r in failed), **out)
+    done = [r["name"] for r in results if r["changed"]]
+    out["msg"] = ("%s: %s%s" % (verb, ", ".join(done), " (check mode)" if module.check_mode else "")) if done \
+        else "%s: nothing to change" % verb
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()
