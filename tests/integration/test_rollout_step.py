@@ -58,7 +58,7 @@ def step(playbook, kube, body, **kwargs):
         kubeconfig: %s
         namespace: %s
 %s
-""" % (kubeconfig, namespace, "\n".join("        " + l for l in body.strip().splitlines()))
+""" % (kubeconfig, namespace, "\n".join("        " + line for line in body.strip().splitlines()))
     rc, tasks, out = playbook(text, **kwargs)
     return rc, tasks[0]
 
@@ -144,3 +144,33 @@ def test_not_found_names_the_object(playbook, kube):
     rc, result = step(playbook, kube, "name: missing-rollout\naction: abort")
     assert rc != 0
     assert "Rollout 'missing-rollout' in namespace '%s' not found" % namespace in result["msg"]
+
+
+def test_rollout_info_reports_status_and_failing_analysis(playbook, kube, canary):
+    kubeconfig, client, namespace = kube
+    ro = get(kube, canary)
+    client.resources.get(api_version="argoproj.io/v1alpha1", kind="AnalysisRun").create({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisRun",
+        "metadata": {"name": "%s-bbb222-2" % canary, "ownerReferences": [
+            {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": canary, "uid": ro["metadata"]["uid"]}]},
+        "spec": {"metrics": []}}, namespace=namespace)
+    step(playbook, kube, "name: %s\naction: abort" % canary)
+    text = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: info
+      progressive.delivery.rollout_info:
+        kubeconfig: %s
+        namespace: %s
+        name: %s
+""" % (kubeconfig, namespace, canary)
+    rc, tasks, out = playbook(text)
+    assert rc == 0, out
+    info = tasks[0]["rollouts"][0]
+    assert info["name"] == canary and info["strategy"] == "Canary"
+    assert info["aborted"] is True
+    assert info["current_step_index"] == 1 and info["set_weight"] == 10
+    assert info["stable_hash"] == "aaa111" and info["canary_hash"] == "bbb222"
+    assert info["replicas"]["desired"] == 2
+    assert [r["name"] for r in info["analysis_runs"]] == ["%s-bbb222-2" % canary]

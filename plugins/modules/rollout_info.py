@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rollout_info
+short_description: Status of Argo Rollouts as C(kubectl argo rollouts get rollout) shows it
+version_added: 0.1.0
+author:
+  - progressive.delivery contributors (@progressive-delivery)
+description:
+  - Returns, for each rollout, its status as Argo Rollouts computes it (Healthy, Progressing, Paused,
+    Degraded; an abort is Degraded with C(RolloutAborted) and C(aborted=true)), the current step and
+    weights, stable and canary hashes with their images, replica counts, pause conditions, blue-green
+    selectors, and the AnalysisRuns of the current revision with their failing metrics.
+options:
+  name:
+    description: Name of one rollout.
+    type: str
+  names:
+    description: Names of several rollouts in O(namespace).
+    type: list
+    elements: str
+  label_selectors:
+    description: Label selectors (ANDed) choosing the rollouts.
+    type: list
+    elements: str
+    default: []
+  namespace:
+    description: Namespace of the rollouts; all namespaces when omitted and no name is given.
+    type: str
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+"""
+
+EXAMPLES = r"""
+- name: Where is the checkout release?
+  progressive.delivery.rollout_info:
+    name: checkout
+    namespace: shop
+  register: info
+
+- name: Every degraded rollout in the cluster
+  progressive.delivery.rollout_info:
+  register: all_rollouts
+
+- name: Report them
+  ansible.builtin.debug:
+    msg: "{{ all_rollouts.rollouts | selectattr('status', 'eq', 'Degraded') | map(attribute='name') }}"
+"""
+
+RETURN = r"""
+rollouts:
+  description: One entry a rollout.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Rollout name.
+      type: str
+    status:
+      description: Healthy, Progressing, Paused or Degraded.
+      type: str
+    message:
+      description: Why, as the controller says it (C(RolloutAborted), C(CanaryPauseStep), ...).
+      type: str
+    aborted:
+      description: Whether the rollout is aborted.
+      type: bool
+    strategy:
+      description: Canary or BlueGreen.
+      type: str
+    current_step_index:
+      description: Index into the canary steps; equal to the number of steps when all are done.
+      type: int
+    set_weight:
+      description: The canary weight the steps ask for.
+      type: int
+    actual_weight:
+      description: The weight the traffic router reports, when there is one.
+      type: int
+    stable_hash:
+      description: Pod-template hash of the stable ReplicaSet.
+      type: str
+    canary_hash:
+      description: Pod-template hash of the desired ReplicaSet.
+      type: str
+    replicas:
+      description: desired, current, updated, ready, available.
+      type: dict
+    analysis_runs:
+      description: AnalysisRuns of the current revision with phase, message and failing metrics.
+      type: list
+      elements: dict
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
+    AUTH_ARG_SPEC, KubernetesError, client_for, find_objects)
+
+
+def main():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        name=dict(type="str"),
+        names=dict(type="list", elements="str"),
+        label_selectors=dict(type="list", elements="str", default=[]),
+        namespace=dict(type="str"),
+    )
+    module = AnsibleK8SModule(argument_spec=spec, mutually_exclusive=[("name", "names")],
+                              supports_check_mode=True, module_class=AnsibleModule)
+    params = module.params
+    names = params["names"] or ([params["name"]] if params["name"] else None)
+    try:
+        client = client_for(module)
+        found = find_objects(client, "Rollout", params["namespace"], names=names,
+                             label_selector=",".join(params["label_selectors"]) or None)
+        result = []
+        for ro in found:
+            namespace = ro["metadata"].get("namespace")
+            uid = ro["metadata"].get("uid")
+            owned = [o for o in find_objects(client, "ReplicaSet", namespace, api_version="apps/v1")
+                     if any(r.get("uid") == uid for r in (o["metadata"].get("ownerReferences") or []))]
+            runs = [o for o in find_objects(client, "AnalysisRun", namespace)
+                    if any(r.get("uid") == uid for r in (o["metadata"].get("ownerReferences") or []))]
+            result.append(rollouts.summarize(ro, owned, runs))
+    except KubernetesError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=False, rollouts=result)
+
+
+if __name__ == "__main__":
+    main()
