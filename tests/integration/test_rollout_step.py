@@ -12,12 +12,12 @@ import pytest
 STEPS = [{"setWeight": 10}, {"pause": {}}, {"setWeight": 25}, {"pause": {"duration": "1m"}}, {"setWeight": 100}]
 
 
-def rollout(name, steps=STEPS, labels=None):
+def rollout(name, labels=None):
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
         "metadata": {"name": name, "labels": labels or {"team": "shop"}},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                 "strategy": {"canary": {"steps": steps}},
+                 "strategy": {"canary": {"steps": copy.deepcopy(STEPS)}},
                  "template": {"metadata": {"labels": {"app": name}},
                               "spec": {"containers": [{"name": "app", "image": "registry.local/app:1"}]}}},
     }
