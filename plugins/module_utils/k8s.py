@@ -44,6 +44,11 @@ def client_for(module):
                               "or the K8S_AUTH_* variables" % e)
 
 
+def _api_message(e):
+    """The API server's own words for a failed call."""
+    return e.summary() if hasattr(e, "summary") else str(e)
+
+
 def describe(kind, name, namespace=None):
     return "%s '%s'%s" % (kind, name, " in namespace '%s'" % namespace if namespace else "")
 
@@ -61,7 +66,7 @@ def read_object(client, kind, name, namespace=None, api_version=ARGO_API_VERSION
         raise KubernetesError("reading %s is forbidden; grant get on %s to this identity"
                               % (what, kind.lower()))
     except DynamicApiError as e:
-        raise KubernetesError("reading %s failed: %s" % (what, getattr(e, "summary", lambda: e)()))
+        raise KubernetesError("reading %s failed: %s" % (what, _api_message(e)))
     except Exception as e:  # discovery failures: the CRD is missing or the server is unreachable
         raise KubernetesError("reading %s failed: %s; is the Argo Rollouts CRD installed and the API "
                               "server reachable?" % (what, e))
@@ -90,8 +95,8 @@ def find_objects(client, kind, namespace=None, names=None, label_selector=None, 
         raise KubernetesError("listing %s in %s is forbidden; grant list on %s" % (
             kind, "namespace '%s'" % namespace if namespace else "all namespaces", kind.lower()))
     except DynamicApiError as e:
-        raise KubernetesError("listing %s failed: %s" % (kind, getattr(e, "summary", lambda: e)()))
-    return [item.to_dict() if hasattr(item, "to_dict") else item for item in found.to_dict().get("items", [])]
+        raise KubernetesError("listing %s failed: %s" % (kind, _api_message(e)))
+    return found.to_dict().get("items", [])
 
 
 def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):
@@ -126,7 +131,8 @@ def act_on(client, kind, name, namespace, build, check_mode=False, attempts=5, a
         try:
             after = before
             for patch in patches:
-                after = send_patch(client, before, patch, api_version)
+                # each request starts from the previous answer, so an update carries the latest resourceVersion
+                after = send_patch(client, after, patch, api_version)
             return before, after, patches
         except ForbiddenError:
             raise KubernetesError("changing %s is forbidden; grant patch on %s (and %s/status) to this "
@@ -134,5 +140,5 @@ def act_on(client, kind, name, namespace, build, check_mode=False, attempts=5, a
         except DynamicApiError as e:
             if _conflict(e):
                 continue
-            raise KubernetesError("changing %s failed: %s" % (what, getattr(e, "summary", lambda: e)()))
+            raise KubernetesError("changing %s failed: %s" % (what, _api_message(e)))
     raise KubernetesError("%s kept changing under us (%d conflicts in a row); try again" % (what, attempts))

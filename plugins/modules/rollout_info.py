@@ -113,6 +113,10 @@ from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, client_for, find_objects)
 
 
+def owned(objects, uid):
+    return [o for o in objects if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
+
+
 def main():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
@@ -129,15 +133,16 @@ def main():
         client = client_for(module)
         found = find_objects(client, "Rollout", params["namespace"], names=names,
                              label_selector=",".join(params["label_selectors"]) or None)
+        owned_by = {}  # namespace -> (ReplicaSets, AnalysisRuns), listed once however many rollouts live there
         result = []
         for ro in found:
             namespace = ro["metadata"].get("namespace")
+            if namespace not in owned_by:
+                owned_by[namespace] = (find_objects(client, "ReplicaSet", namespace, api_version="apps/v1"),
+                                       find_objects(client, "AnalysisRun", namespace))
+            replicasets, runs = owned_by[namespace]
             uid = ro["metadata"].get("uid")
-            owned = [o for o in find_objects(client, "ReplicaSet", namespace, api_version="apps/v1")
-                     if any(r.get("uid") == uid for r in (o["metadata"].get("ownerReferences") or []))]
-            runs = [o for o in find_objects(client, "AnalysisRun", namespace)
-                    if any(r.get("uid") == uid for r in (o["metadata"].get("ownerReferences") or []))]
-            result.append(rollouts.summarize(ro, owned, runs))
+            result.append(rollouts.summarize(ro, owned(replicasets, uid), owned(runs, uid)))
     except KubernetesError as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, rollouts=result)
