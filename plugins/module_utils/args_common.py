@@ -36,3 +36,25 @@ def prometheus_options(params):
         validate_certs=params.get("prometheus_validate_certs", True),
         timeout=params.get("prometheus_timeout"),
     )
+
+
+# Documented in doc_fragments/rollout_selection.py
+ROLLOUT_SELECTION_ARG_SPEC = dict(
+    name=dict(type="str"),
+    names=dict(type="list", elements="str"),
+    label_selectors=dict(type="list", elements="str"),
+    namespace=dict(type="str"),
+)
+
+# Documented in doc_fragments/rollout_selection.py (WAIT)
+ROLLOUT_WAIT_ARG_SPEC = dict(
+    wait=dict(type="bool", default=False),
+    wait_for=dict(type="raw"),
+    wait_timeout=dict(type="int", default=300),
+    wait_sleep=dict(type="float", default=2),
+)
+
+
+def selected_names(params):
+    """The names asked for by name/names, or None when a label selector chooses."""
+    return params.get("names") or ([params["name"]] if params.get("name") else None)

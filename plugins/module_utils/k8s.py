@@ -11,7 +11,9 @@ import base64
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import apply, effective, merge_patch
+from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import (
+    apply, describe_position, effective, merge_patch, summarize, wait_condition)
+from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 
 try:
     from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ForbiddenError
@@ -62,9 +64,9 @@ def read_object(client, kind, name, namespace=None, api_version=ARGO_API_VERSION
     except NotFoundError:
         raise KubernetesError("%s not found; check the name and namespace (kubectl get %s -n %s)"
                               % (what, kind.lower(), namespace or "<all>"))
-    except ForbiddenError:
-        raise KubernetesError("reading %s is forbidden; grant get on %s to this identity"
-                              % (what, kind.lower()))
+    except ForbiddenError as e:
+        raise KubernetesError("reading %s is forbidden (%s); grant get on %s to this identity"
+                              % (what, _api_message(e), kind.lower()))
     except DynamicApiError as e:
         raise KubernetesError("reading %s failed: %s" % (what, _api_message(e)))
     except Exception as e:  # discovery failures: the CRD is missing or the server is unreachable
@@ -91,9 +93,9 @@ def find_objects(client, kind, namespace=None, names=None, label_selector=None, 
     try:
         resource = client.resource(kind, api_version)
         found = client.get(resource, namespace=namespace, label_selector=label_selector)
-    except ForbiddenError:
-        raise KubernetesError("listing %s in %s is forbidden; grant list on %s" % (
-            kind, "namespace '%s'" % namespace if namespace else "all namespaces", kind.lower()))
+    except ForbiddenError as e:
+        raise KubernetesError("listing %s in %s is forbidden (%s); grant list on %s to this identity" % (
+            kind, "namespace '%s'" % namespace if namespace else "all namespaces", _api_message(e), kind.lower()))
     except DynamicApiError as e:
         raise KubernetesError("listing %s failed: %s" % (kind, _api_message(e)))
     return found.to_dict().get("items", [])
@@ -121,24 +123,49 @@ def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):
 def act_on(client, kind, name, namespace, build, check_mode=False, attempts=5, api_version=ARGO_API_VERSION):
     """Read, build the patches, send those that change something; re-read and rebuild on 409.
 
-    Returns ``(before, after, patches)``; in check mode ``after`` is the predicted object."""
+    Returns ``(before, after, patches, conflicts)``; in check mode ``after`` is the predicted object."""
     what = describe(kind, name, namespace)
-    for _attempt in range(attempts):
+    for conflicts in range(attempts):
         before = read_object(client, kind, name, namespace, api_version)
         patches = effective(before, build(before))
         if not patches or check_mode:
-            return before, apply(before, patches), patches
+            return before, apply(before, patches), patches, conflicts
         try:
             after = before
             for patch in patches:
                 # each request starts from the previous answer, so an update carries the latest resourceVersion
                 after = send_patch(client, after, patch, api_version)
-            return before, after, patches
-        except ForbiddenError:
-            raise KubernetesError("changing %s is forbidden; grant patch on %s (and %s/status) to this "
-                                  "identity" % (what, kind.lower(), kind.lower()))
+            return before, after, patches, conflicts
+        except ForbiddenError as e:
+            raise KubernetesError("changing %s is forbidden (%s); grant patch and update on %s and %s/status "
+                                  "to this identity" % (what, _api_message(e), kind.lower(), kind.lower()))
         except DynamicApiError as e:
             if _conflict(e):
                 continue
             raise KubernetesError("changing %s failed: %s" % (what, _api_message(e)))
     raise KubernetesError("%s kept changing under us (%d conflicts in a row); try again" % (what, attempts))
+
+
+def wait_rollout(client, name, namespace, target, timeout, interval, clock=None, sleep=None):
+    """Wait for a rollout to reach a parsed wait_for target; ``.last`` is its summary and ``.message``
+    says, on failure, where it stands and what to do."""
+    done, fatal = wait_condition(target)
+    waiter = Waiter(lambda: summarize(read_object(client, "Rollout", name, namespace)),
+                    clock=clock, sleep=sleep, interval=interval)
+    result = waiter.wait(done, timeout, fatal)
+    what = describe("Rollout", name, namespace)
+    if result.reached:
+        result.message = "%s reached %s in %.1fs" % (what, target, result.elapsed)
+    elif result.reason == "timeout":
+        if target == "Aborted":
+            hint = "the controller has not acted on the abort; is the Argo Rollouts controller running?"
+        elif result.last["status"] == "Paused":
+            hint = "promote it or raise wait_timeout"
+        else:
+            hint = "raise wait_timeout"
+        result.message = "%s did not reach %s within %ss: it is %s; %s" % (
+            what, target, timeout, describe_position(result.last), hint)
+    else:
+        result.message = "%s will not reach %s: %s (kubectl argo rollouts get rollout %s -n %s)" % (
+            what, target, result.reason, name, namespace)
+    return result

@@ -186,6 +186,7 @@ def summarize(ro, replicasets=(), analysisruns=()):
         "name": meta.get("name"), "namespace": meta.get("namespace"),
         "status": phase, "message": message,
         "aborted": bool(status.get("abort")) or message.startswith("RolloutAborted"),
+        "aborted_at": status.get("abortedAt"),
         "strategy": strategy(ro),
         "current_step_index": index, "steps": len(steps),
         "current_step": steps[index] if steps and index is not None and index < len(steps) else None,
@@ -202,6 +203,78 @@ def summarize(ro, replicasets=(), analysisruns=()):
         "analysis_runs": runs,
         "revision": revision,
     }
+
+
+# --------------------------------------------------------------------------- waiting
+
+PHASES = ("Healthy", "Progressing", "Paused", "Degraded")
+WAIT_TARGETS = PHASES + ("Aborted",)
+
+
+def rollout_healthy(s):
+    return s["status"] == "Healthy"
+
+
+def rollout_paused(s):
+    return s["status"] == "Paused"
+
+
+def rollout_aborted(s):
+    """The controller has acted on the abort: traffic is back on stable (abortedAt is its mark)."""
+    return s["aborted"] and bool(s.get("aborted_at")) and s["status"] == "Degraded"
+
+
+def rollout_at_step(index):
+    def at_step(s):
+        return not s["aborted"] and (s["current_step_index"] or 0) >= index and s["status"] in ("Paused", "Healthy")
+    return at_step
+
+
+def rollout_in_phase(phase):
+    return lambda s: s["status"] == phase
+
+
+def parse_wait_for(value):
+    """A step index (int) or one of WAIT_TARGETS, case-insensitive."""
+    if isinstance(value, bool):
+        raise RolloutError("wait_for must be a step index or one of %s" % ", ".join(WAIT_TARGETS))
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        return int(value)
+    for target in WAIT_TARGETS:
+        if str(value).strip().lower() == target.lower():
+            return target
+    raise RolloutError("wait_for '%s' is not a step index or one of %s" % (value, ", ".join(WAIT_TARGETS)))
+
+
+def wait_condition(target):
+    """(done, fatal) predicates on a summary for a parsed wait_for target.
+
+    Healthy ends any wait for a pause or a step: nothing is left to wait for. Degraded ends every
+    wait except for Degraded or Aborted, as `kubectl argo rollouts status` does."""
+    if isinstance(target, int):
+        done = lambda s: rollout_at_step(target)(s) or rollout_healthy(s)  # noqa: E731
+    elif target == "Aborted":
+        done = rollout_aborted
+    elif target == "Paused":
+        done = lambda s: rollout_paused(s) or rollout_healthy(s)  # noqa: E731
+    else:
+        done = rollout_in_phase(target)
+
+    def fatal(s):
+        if target in ("Degraded", "Aborted") or s["status"] != "Degraded":
+            return None
+        return "it is Degraded: %s" % s["message"]
+    return done, fatal
+
+
+def describe_position(s):
+    """`Paused - CanaryPauseStep, step 1/5, set weight 10` for messages."""
+    text = s["status"] + (" - %s" % s["message"] if s["message"] else "")
+    if s["steps"]:
+        text += ", step %s/%d" % (s["current_step_index"] if s["current_step_index"] is not None else "-", s["steps"])
+    if s["set_weight"] is not None and s["strategy"] == "Canary":
+        text += ", set weight %s" % s["set_weight"]
+    return text
 
 
 # --------------------------------------------------------------------------- actions
@@ -229,6 +302,10 @@ def promote(ro, full=False, skip_current_step=False):
             raise RolloutError("Cannot skip steps of a rollout without steps")
         patches.append(Patch("status", "merge", {"status": {"currentStepIndex": min(index + 1, len(steps))}}))
         return patches
+    if status.get("controllerPause") and not status.get("pauseConditions") and not spec.get("paused"):
+        # a promote the controller has not acted on yet: the plugin would skip the next step too;
+        # a task run twice must not skip a step and its analysis (deliberate difference)
+        return patches
     inconclusive = ((status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}).get("status") == "Inconclusive"
     if strategy(ro) == "Canary" and inconclusive and status.get("pauseConditions") and status.get("controllerPause"):
         patches.append(Patch("status", "merge", {"status": {"pauseConditions": None, "controllerPause": False,
@@ -247,7 +324,7 @@ def pause(ro):
 
 def resume(ro):
     """Clear a manual pause without skipping a step (the plugin has no resume verb)."""
-    return [Patch("spec", "merge", {"spec": {"paused": False}})]
+    return [Patch("spec", "merge", {"spec": {"paused": False}})] if (ro.get("spec") or {}).get("paused") else []
 
 
 def abort(ro):
@@ -255,10 +332,14 @@ def abort(ro):
 
 
 def retry(ro):
-    return [Patch("status", "merge", {"status": {"abort": False}})]
+    return [Patch("status", "merge", {"status": {"abort": False}})] if (ro.get("status") or {}).get("abort") else []
 
 
 def restart(ro, now=None):
+    """A restart the controller has not done yet (restartAt not reflected in restartedAt) is not asked twice."""
+    asked = (ro.get("spec") or {}).get("restartAt")
+    if asked and asked != (ro.get("status") or {}).get("restartedAt"):
+        return []
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return [Patch("spec", "merge", {"spec": {"restartAt": now.strftime("%Y-%m-%dT%H:%M:%SZ")}})]
 
@@ -294,11 +375,18 @@ def undo(ro, replicasets, revision=None):
     if not owned:
         raise RolloutError('no revision found for rollout "%s"' % ro["metadata"]["name"])
     owned.sort(key=lambda item: item[0])
+    status = ro.get("status") or {}
+    stable = [rs for _rev, rs in owned
+              if ((rs.get("metadata") or {}).get("labels") or {}).get(HASH_LABEL) == status.get("stableRS")]
     if revision:
         chosen = [rs for rev, rs in owned if rev == revision]
         if not chosen:
             raise RolloutError("unable to find specified revision %s in history" % revision)
         target = chosen[0]
+    elif stable and status.get("stableRS") != status.get("currentPodHash"):
+        # an unfinished update goes back to what serves now: stable, not merely the revision before
+        # (which may be an earlier aborted release); once back, a second run changes nothing
+        target = stable[0]
     else:
         older = owned[:-1]
         if not older:
@@ -311,3 +399,6 @@ def undo(ro, replicasets, revision=None):
 
 
 ACTIONS = ("promote", "pause", "resume", "abort", "retry", "undo", "set_image", "restart")
+
+# what `wait: true` waits for when wait_for is not given
+DEFAULT_WAIT_FOR = {"pause": "Paused", "abort": "Aborted"}

@@ -18,23 +18,8 @@ description:
     Degraded; an abort is Degraded with C(RolloutAborted) and C(aborted=true)), the current step and
     weights, stable and canary hashes with their images, replica counts, pause conditions, blue-green
     selectors, and the AnalysisRuns of the current revision with their failing metrics.
-options:
-  name:
-    description: Name of one rollout.
-    type: str
-  names:
-    description: Names of several rollouts in O(namespace).
-    type: list
-    elements: str
-  label_selectors:
-    description: Label selectors (ANDed) choosing the rollouts.
-    type: list
-    elements: str
-    default: []
-  namespace:
-    description: Namespace of the rollouts; all namespaces when omitted and no name is given.
-    type: str
 extends_documentation_fragment:
+  - progressive.delivery.rollout_selection
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
@@ -95,9 +80,40 @@ rollouts:
     canary_hash:
       description: Pod-template hash of the desired ReplicaSet.
       type: str
+    stable_images:
+      description: Container name to image of the stable ReplicaSet.
+      type: dict
+    canary_images:
+      description: Container name to image of the desired (canary, or blue-green preview) ReplicaSet.
+      type: dict
+    fully_promoted:
+      description: Whether the stable ReplicaSet is the desired one.
+      type: bool
+    current_step:
+      description: The step at C(current_step_index), as written in the Rollout.
+      type: dict
+    aborted_at:
+      description: When the controller acted on the abort.
+      type: str
     replicas:
       description: desired, current, updated, ready, available.
       type: dict
+    paused:
+      description: Whether C(spec.paused) is set (a manual pause).
+      type: bool
+    pause_conditions:
+      description: The controller's pause conditions, each with C(reason) and C(startTime).
+      type: list
+      elements: dict
+    active_selector:
+      description: Blue-green, the pod hash the active Service selects.
+      type: str
+    preview_selector:
+      description: Blue-green, the pod hash the preview Service selects.
+      type: str
+    revision:
+      description: The rollout's revision annotation.
+      type: str
     analysis_runs:
       description: AnalysisRuns of the current revision with phase, message and failing metrics.
       type: list
@@ -109,6 +125,8 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
+    ROLLOUT_SELECTION_ARG_SPEC, selected_names)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, client_for, find_objects)
 
@@ -119,20 +137,15 @@ def owned(objects, uid):
 
 def main():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
-        name=dict(type="str"),
-        names=dict(type="list", elements="str"),
-        label_selectors=dict(type="list", elements="str", default=[]),
-        namespace=dict(type="str"),
-    )
+    spec.update(copy.deepcopy(ROLLOUT_SELECTION_ARG_SPEC))
     module = AnsibleK8SModule(argument_spec=spec, mutually_exclusive=[("name", "names")],
                               supports_check_mode=True, module_class=AnsibleModule)
     params = module.params
-    names = params["names"] or ([params["name"]] if params["name"] else None)
+    names = selected_names(params)
     try:
         client = client_for(module)
         found = find_objects(client, "Rollout", params["namespace"], names=names,
-                             label_selector=",".join(params["label_selectors"]) or None)
+                             label_selector=",".join(params["label_selectors"] or []) or None)
         owned_by = {}  # namespace -> (ReplicaSets, AnalysisRuns), listed once however many rollouts live there
         result = []
         for ro in found:

@@ -24,34 +24,31 @@ options:
     description:
       - C(promote) clears pauses or moves to the next step (the plugin's C(promote)); with O(full) it skips
         all remaining steps and analysis; with O(skip_current_step) it moves past the current step.
+        While the controller has not yet acted on an earlier promote (C(controllerPause) without pause
+        conditions) a plain C(promote) sends nothing, where the plugin would skip the next step as well,
+        so a task run twice never skips a step and its analysis.
       - C(pause) sets C(spec.paused); C(resume) clears it without skipping a step.
       - C(abort) sets C(status.abort); the controller routes all traffic back to stable.
       - C(retry) clears C(status.abort); the update starts again from step 0.
-      - C(undo) sets C(spec.template) back to a previous revision (O(revision), default the one before).
-      - C(set_image) sets container images (O(images)); C(restart) sets C(spec.restartAt) to now.
+      - C(undo) sets C(spec.template) back to a previous revision - O(revision), or by default the stable
+        ReplicaSet while an update is unfinished (the plugin would take the revision before the latest,
+        which can be an earlier aborted release) and the revision before the latest once fully promoted.
+        Like the plugin's, an C(undo) without O(revision) after a full promotion is relative - run twice it
+        rolls forward again - so give O(revision) where a task must be repeatable.
+      - C(set_image) sets container images (O(images)); C(restart) sets C(spec.restartAt) to now, unless a
+        restart asked earlier is still to be done by the controller.
     type: str
     required: true
     choices: [promote, pause, resume, abort, retry, undo, set_image, restart]
-  name:
-    description: Name of one rollout.
-    type: str
-  names:
-    description: Names of several rollouts in O(namespace).
-    type: list
-    elements: str
-  label_selectors:
-    description: Label selectors (ANDed) choosing the rollouts in O(namespace), or in all namespaces without it.
-    type: list
-    elements: str
-  namespace:
-    description: Namespace of the rollouts.
-    type: str
   full:
     description: With C(promote), skip all remaining steps, pauses and analysis (C(promote --full)).
     type: bool
     default: false
   skip_current_step:
-    description: With C(promote), move past the current step (C(promote --skip-current-step)).
+    description:
+      - With C(promote), move past the current step (C(promote --skip-current-step)).
+      - Relative, as in the plugin - each run moves one step further - so use it by hand, not in a task
+        that may be repeated.
     type: bool
     default: false
   revision:
@@ -61,6 +58,8 @@ options:
     description: With C(set_image), container name (or C(*) for all) to image.
     type: dict
 extends_documentation_fragment:
+  - progressive.delivery.rollout_selection
+  - progressive.delivery.rollout_selection.wait
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
@@ -93,6 +92,23 @@ EXAMPLES = r"""
     images:
       checkout: registry.example.com/checkout:1.4.2
 
+- name: Promote to the next pause and wait for the controller to get there
+  progressive.delivery.rollout_step:
+    name: checkout
+    namespace: shop
+    action: promote
+    wait: true
+    wait_for: Paused
+    wait_timeout: 600
+
+- name: Emergency abort, waiting until all traffic is back on stable
+  progressive.delivery.rollout_step:
+    name: checkout
+    namespace: shop
+    action: abort
+    wait: true
+    wait_timeout: 120
+
 - name: Make a rollback permanent
   progressive.delivery.rollout_step:
     name: checkout
@@ -121,8 +137,15 @@ rollouts:
       type: list
       elements: dict
     status:
-      description: The rollout status after the action, as C(rollout_info) reports it.
+      description: The rollout status after the action (after the wait with O(wait)), as C(rollout_info) reports it.
       type: dict
+    conflicts_retried:
+      description: How many times the rollout changed under the request (HTTP 409) and was read again.
+      type: int
+    waited_seconds:
+      description: How long the wait took.
+      type: float
+      returned: when O(wait) is true and not in check mode
 msg:
   description: What was done.
   returned: always
@@ -135,8 +158,10 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
+    ROLLOUT_SELECTION_ARG_SPEC, ROLLOUT_WAIT_ARG_SPEC, selected_names)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects)
+    AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, wait_rollout)
 
 
 def build_for(params, client):
@@ -153,21 +178,23 @@ def build_for(params, client):
     return getattr(rollouts, action)
 
 
-def main():
+def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(ROLLOUT_SELECTION_ARG_SPEC))
+    spec.update(copy.deepcopy(ROLLOUT_WAIT_ARG_SPEC))
     spec.update(
         action=dict(type="str", required=True, choices=list(rollouts.ACTIONS)),
-        name=dict(type="str"),
-        names=dict(type="list", elements="str"),
-        label_selectors=dict(type="list", elements="str"),
-        namespace=dict(type="str"),
         full=dict(type="bool", default=False),
         skip_current_step=dict(type="bool", default=False),
         revision=dict(type="int"),
         images=dict(type="dict"),
     )
+    return spec
+
+
+def main():
     module = AnsibleK8SModule(
-        argument_spec=spec,
+        argument_spec=argument_spec(),
         mutually_exclusive=[("name", "names", "label_selectors"), ("full", "skip_current_step")],
         required_one_of=[("name", "names", "label_selectors")],
         required_if=[("action", "set_image", ("images",))],
@@ -175,30 +202,44 @@ def main():
         module_class=AnsibleModule,
     )
     params = module.params
+    wait = params["wait"] and not module.check_mode
     try:
+        target = rollouts.parse_wait_for(params["wait_for"] if params["wait_for"] is not None
+                                         else rollouts.DEFAULT_WAIT_FOR.get(params["action"], "Healthy"))
         client = client_for(module)
-        names = params["names"] or ([params["name"]] if params["name"] else None)
+        names = selected_names(params)
         if names:
             targets = [(n, params["namespace"]) for n in names]
         else:
             found = find_objects(client, "Rollout", params["namespace"],
                                  label_selector=",".join(params["label_selectors"]))
             targets = [(o["metadata"]["name"], o["metadata"].get("namespace")) for o in found]
-    except KubernetesError as e:
+    except (KubernetesError, rollouts.RolloutError) as e:
         module.fail_json(msg=str(e))
     if not targets:
         module.exit_json(changed=False, rollouts=[], msg="no rollout matches %s" % params["label_selectors"])
     build = build_for(params, client)
 
-    def one(target):
-        name, namespace = target
+    def one(target_ref):
+        name, namespace = target_ref
         try:
-            before, after, patches = act_on(client, "Rollout", name, namespace, build, module.check_mode)
+            before, after, patches, conflicts = act_on(client, "Rollout", name, namespace, build, module.check_mode)
         except (KubernetesError, rollouts.RolloutError) as e:
             return {"name": name, "namespace": namespace, "changed": False, "failed": True, "msg": str(e)}
-        return {"name": name, "namespace": namespace, "changed": bool(patches),
-                "patches": [p.to_dict() for p in patches], "status": rollouts.summarize(after),
-                "diff": {"before": before, "after": after}}
+        result = {"name": name, "namespace": namespace, "changed": bool(patches),
+                  "patches": [p.to_dict() for p in patches], "conflicts_retried": conflicts,
+                  "status": rollouts.summarize(after),
+                  "diff": {"before": before, "after": after}}
+        if wait:
+            try:
+                waited = wait_rollout(client, name, namespace, target, params["wait_timeout"], params["wait_sleep"])
+            except KubernetesError as e:
+                result.update(failed=True, msg=str(e))
+                return result
+            result.update(status=waited.last, waited_seconds=round(waited.elapsed, 2))
+            if not waited.reached:
+                result.update(failed=True, msg=waited.message)
+        return result
 
     with ThreadPoolExecutor(max_workers=max(1, min(32, len(targets)))) as pool:
         results = list(pool.map(one, targets))
@@ -216,6 +257,8 @@ def main():
     done = [r["name"] for r in results if r["changed"]]
     out["msg"] = ("%s: %s%s" % (verb, ", ".join(done), " (check mode)" if module.check_mode else "")) if done \
         else "%s: nothing to change" % verb
+    if wait:
+        out["msg"] += "; reached %s" % target
     module.exit_json(**out)
 
 

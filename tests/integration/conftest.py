@@ -50,11 +50,17 @@ def playbook(tmp_path):
     return run
 
 
+class KubeTier(tuple):
+    """(kubeconfig path, kubernetes DynamicClient, namespace); ``.server`` is the local test server,
+    or None on a real cluster."""
+    server = None
+
+
 @pytest.fixture(scope="session")
 def kube(tmp_path_factory):
     """The cluster in K8S_AUTH_KUBECONFIG when set, else the local Kubernetes API test server.
 
-    Yields (kubeconfig path, kubernetes DynamicClient, a fresh namespace name)."""
+    Yields a KubeTier: (kubeconfig path, kubernetes DynamicClient, a fresh namespace name)."""
     import os
     import uuid
 
@@ -72,8 +78,10 @@ def kube(tmp_path_factory):
     namespace = "pd-test-%s" % uuid.uuid4().hex[:6]
     namespaces = client.resources.get(api_version="v1", kind="Namespace")
     namespaces.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    tier = KubeTier((kubeconfig, client, namespace))
+    tier.server = server
     try:
-        yield kubeconfig, client, namespace
+        yield tier
     finally:
         namespaces.delete(name=namespace)
         if server:

@@ -147,7 +147,7 @@ class Prometheus(object):
         self.process.stop()
 
 
-def run_playbook(playbook_text, workdir, extra_vars=None, check=False, env=None, expect_rc=None):
+def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None):
     """Run ansible-playbook on localhost; return (rc, [task results of the one host], raw output)."""
     ensure_collection_path()
     path = os.path.join(workdir, "playbook-%d.yml" % int(time.time() * 1000))
@@ -159,6 +159,8 @@ def run_playbook(playbook_text, workdir, extra_vars=None, check=False, env=None,
         argv += ["-e", json.dumps(extra_vars)]
     if check:
         argv.append("--check")
+    if diff:
+        argv.append("--diff")
     full_env = dict(os.environ)
     full_env.update({
         "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,

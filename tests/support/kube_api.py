@@ -3,8 +3,10 @@
 Enough of the API for the collection's tests to run unchanged against it or a real cluster:
 discovery (/version, /api, /apis, resource lists for core and the Argo Rollouts CRD group),
 create/get/list/replace/delete, label selectors, merge patch and JSON patch, the status
-subresource, and resourceVersion with 409 Conflict. There is no controller: tests write
-``status`` themselves where Argo Rollouts would.
+subresource, resourceVersion with 409 Conflict, and RBAC for impersonated users (Roles,
+ClusterRoles and their bindings; the kubeconfig's own user is an administrator allowed to
+impersonate, as on a kind cluster). There is no controller: tests write ``status`` themselves
+where Argo Rollouts would.
 """
 
 import copy
@@ -21,6 +23,9 @@ RESOURCES = {
                  ("configmaps", "ConfigMap", True, False), ("services", "Service", True, True),
                  ("pods", "Pod", True, True)],
     ("apps", "v1"): [("replicasets", "ReplicaSet", True, True), ("deployments", "Deployment", True, True)],
+    ("rbac.authorization.k8s.io", "v1"): [("roles", "Role", True, False), ("rolebindings", "RoleBinding", True, False),
+                                          ("clusterroles", "ClusterRole", False, False),
+                                          ("clusterrolebindings", "ClusterRoleBinding", False, False)],
     ("argoproj.io", "v1alpha1"): [("rollouts", "Rollout", True, True),
                                   ("analysistemplates", "AnalysisTemplate", True, False),
                                   ("clusteranalysistemplates", "ClusterAnalysisTemplate", False, False),
@@ -128,6 +133,7 @@ class Store(object):
         self.objects = {}  # (group, plural, namespace, name) -> object
         self.version = 0
         self.requests = []  # (method, path, content-type) for tests that check what was sent
+        self.concurrent_writes = {}  # (group, plural, namespace, name) -> writes another client makes first
 
     def next_version(self):
         self.version += 1
@@ -156,6 +162,12 @@ class KubeAPI(object):
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def write_concurrently(self, group, plural, namespace, name, times=1):
+        """Before each of the next ``times`` writes to the object, another client updates it (an
+        annotation), so a write carrying the resourceVersion read earlier meets a real 409."""
+        with self.store.lock:
+            self.store.concurrent_writes[(group, plural, namespace, name)] = times
 
     def kubeconfig(self, path):
         config = {"apiVersion": "v1", "kind": "Config", "current-context": "test",
@@ -194,7 +206,7 @@ class KubeAPI(object):
                 api.store.requests.append((method, path, self.headers.get("Content-Type")))
                 try:
                     code, body = api.route(method, path, params, self.body() if method in ("POST", "PUT", "PATCH") else None,
-                                           self.headers.get("Content-Type", ""))
+                                           self.headers.get("Content-Type", ""), self.headers.get("Impersonate-User"))
                 except (ValueError, KeyError, IndexError, TypeError) as e:
                     code, body = _status(422, "Invalid", "invalid request: %s" % e)
                 self.send(code, body)
@@ -218,7 +230,7 @@ class KubeAPI(object):
 
     # ------------------------------------------------------------------ routing
 
-    def route(self, method, path, params, body, content_type):
+    def route(self, method, path, params, body, content_type, user=None):
         parts = [p for p in path.split("/") if p]
         if path == "/version":
             return 200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-progressive-test", "platform": "linux/amd64"}
@@ -257,7 +269,40 @@ class KubeAPI(object):
             return _status(404, "NotFound", "the server could not find the requested resource")
         api_version = "%s/%s" % (group, version) if group else version
         with self.store.lock:
+            if user is not None:
+                verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
+                        "DELETE": "delete"}.get(method, method.lower())
+                resource = plural + ("/" + sub if sub else "")
+                if not self.allowed(user, verb, group, resource, namespace if spec[2] else None):
+                    what = "%s%s" % (plural, "." + group if group else "")
+                    return _status(403, "Forbidden", '%s%s is forbidden: User "%s" cannot %s resource "%s" in API '
+                                   'group "%s"%s' % (what, ' "%s"' % name if name else "", user, verb, resource, group,
+                                                     ' in the namespace "%s"' % namespace if namespace else
+                                                     " at the cluster scope"),
+                                   {"name": name, "group": group, "kind": plural})
             return self.handle(method, group, api_version, spec, namespace, name, sub, params, body, content_type)
+
+    def allowed(self, user, verb, group, resource, namespace):
+        """RBAC as the API server evaluates it: any rule of any role bound to the user that matches."""
+        objects = self.store.objects
+        rbac = "rbac.authorization.k8s.io"
+        bindings = [(b, None) for (g, p, _ns, _n), b in objects.items() if g == rbac and p == "clusterrolebindings"]
+        if namespace:
+            bindings += [(b, namespace) for (g, p, ns, _n), b in objects.items()
+                         if g == rbac and p == "rolebindings" and ns == namespace]
+        for binding, ns in bindings:
+            if not any(sub.get("kind") == "User" and sub.get("name") == user for sub in binding.get("subjects") or []):
+                continue
+            ref = binding.get("roleRef") or {}
+            if ref.get("kind") == "ClusterRole":
+                role = objects.get((rbac, "clusterroles", None, ref.get("name")))
+            else:
+                role = objects.get((rbac, "roles", ns, ref.get("name")))
+            for rule in (role or {}).get("rules") or []:
+                if (set(rule.get("apiGroups") or []) & {group, "*"} and set(rule.get("resources") or []) & {resource, "*"}
+                        and set(rule.get("verbs") or []) & {verb, "*"}):
+                    return True
+        return False
 
     @staticmethod
     def resource_list(group, version, kinds):
@@ -307,6 +352,14 @@ class KubeAPI(object):
         current = store.get(key)
         if current is None:
             return _status(404, "NotFound", "%s not found" % what, {"name": name, "kind": plural})
+        if method in ("PUT", "PATCH") and self.store.concurrent_writes.get(key):
+            self.store.concurrent_writes[key] -= 1
+            current = copy.deepcopy(current)
+            annotations = current["metadata"].setdefault("annotations", {})
+            annotations["test.progressive.delivery/other-writer"] = str(int(annotations.get(
+                "test.progressive.delivery/other-writer", "0")) + 1)
+            current["metadata"]["resourceVersion"] = self.store.next_version()
+            store[key] = current
         if method == "GET":
             return 200, copy.deepcopy(current)
         if method == "DELETE":

@@ -1,11 +1,12 @@
 """Rollout status and the patch each action builds; the 409 retry of act_on.
 
-The retry test uses a stand-in client because a conflict cannot be provoked on demand on a real
-API server; everything else about the API is exercised on the Kubernetes test tier."""
+The retry test here uses a stand-in client to pin the loop down; the Kubernetes test tier provokes
+a real 409 (a concurrent writer) and checks the module's answer end to end."""
 
 import pytest
 
 from ansible_collections.progressive.delivery.plugins.module_utils import k8s, rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 
 
 def canary(**status):
@@ -120,6 +121,114 @@ def test_act_on_rereads_and_retries_after_a_conflict(monkeypatch):
 
     monkeypatch.setattr(k8s, "read_object", read)
     monkeypatch.setattr(k8s, "send_patch", send)
-    before, after, patches = k8s.act_on(None, "Rollout", "checkout", "shop", rollouts.abort)
-    assert fake.reads == 2 and fake.writes == 2
+    before, after, patches, conflicts = k8s.act_on(None, "Rollout", "checkout", "shop", rollouts.abort)
+    assert fake.reads == 2 and fake.writes == 2 and conflicts == 1
     assert after["status"]["abort"] is True and len(patches) == 1
+
+
+# --------------------------------------------------------------------------- waiting
+
+class Clock(object):
+    """Simulated time: sleep advances it, so waits are exact and instant."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def summaries(*states):
+    """read() returning one summary per call, then the last for ever."""
+    objects = [rollouts.summarize(canary(**st)) for st in states]
+    calls = {"n": 0}
+
+    def read():
+        calls["n"] += 1
+        return objects[min(calls["n"], len(objects)) - 1]
+    return read
+
+
+HEALTHY = dict(currentStepIndex=4, currentPodHash="a", updatedReplicas=4, availableReplicas=4, replicas=4)
+PAUSED = dict(currentStepIndex=1, pauseConditions=[{"reason": "CanaryPauseStep"}], controllerPause=True,
+              updatedReplicas=4, availableReplicas=4, replicas=4)
+
+
+def wait(states, target, timeout=30, interval=1.0):
+    clock = Clock()
+    done, fatal = rollouts.wait_condition(rollouts.parse_wait_for(target))
+    waiter = Waiter(summaries(*states), clock=clock, sleep=clock.sleep, interval=interval)
+    return waiter.wait(done, timeout, fatal)
+
+
+def test_wait_reaches_healthy_after_the_controller_catches_up():
+    result = wait([dict(observedGeneration="1"), PAUSED, HEALTHY], "healthy")
+    assert result.reached and result.elapsed == 2.0 and result.last["status"] == "Healthy"
+
+
+def test_wait_for_a_step_index_and_for_paused():
+    assert wait([dict(currentStepIndex=0), PAUSED], 1).reached
+    assert not wait([dict(currentStepIndex=0), PAUSED], 3, timeout=5).reached
+    assert wait([dict(currentStepIndex=0), HEALTHY], "Paused").reached  # no pause left to wait for
+
+
+def test_wait_stops_at_degraded_unless_that_is_the_target():
+    aborted = dict(abort=True, abortedAt="2026-01-01T00:00:00Z", phase="Degraded",
+                   message="RolloutAborted: Rollout aborted update to revision 2")
+    result = wait([PAUSED, aborted], "Healthy")
+    assert not result.reached and result.reason.startswith("it is Degraded: RolloutAborted") and result.elapsed == 1.0
+    assert wait([dict(abort=True), aborted], "Aborted").reached
+    # abort requested but not yet acted on by the controller is not "Aborted"
+    assert not wait([dict(abort=True)], "Aborted", timeout=3).reached
+
+
+def test_wait_times_out_at_the_timeout():
+    result = wait([PAUSED], "Healthy", timeout=10, interval=3)
+    assert result.reason == "timeout" and result.elapsed == 10.0
+    assert rollouts.describe_position(result.last) == "Paused - CanaryPauseStep, step 1/4, set weight 10"
+
+
+@pytest.mark.parametrize("value", ["sideways", True, -1.5])
+def test_wait_for_rejects_what_it_cannot_wait_for(value):
+    with pytest.raises(rollouts.RolloutError, match="wait_for"):
+        rollouts.parse_wait_for(value)
+
+
+def replicaset(rev, pod_hash, image, uid="u1"):
+    return {"metadata": {"annotations": {rollouts.REVISION_ANNOTATION: str(rev)},
+                         "labels": {rollouts.HASH_LABEL: pod_hash}, "ownerReferences": [{"uid": uid}]},
+            "spec": {"template": {"metadata": {"labels": {rollouts.HASH_LABEL: pod_hash}},
+                                  "spec": {"containers": [{"name": "app", "image": image}]}}}}
+
+
+def test_undo_mid_update_goes_to_stable_not_an_earlier_aborted_release():
+    ro = canary(stableRS="a", currentPodHash="c")
+    ro["metadata"]["uid"] = "u1"
+    history = [replicaset(1, "a", "app:1"), replicaset(2, "b", "app:2-aborted"), replicaset(3, "c", "app:3")]
+    patch = rollouts.undo(ro, history)[0]
+    assert patch.kind == "json"
+    assert patch.body[0]["value"]["spec"]["containers"][0]["image"] == "app:1"
+    assert rollouts.HASH_LABEL not in patch.body[0]["value"]["metadata"]["labels"]
+    # fully promoted: the revision before the latest, as the plugin does
+    ro = canary(stableRS="c", currentPodHash="c")
+    ro["metadata"]["uid"] = "u1"
+    assert rollouts.undo(ro, history)[0].body[0]["value"]["spec"]["containers"][0]["image"] == "app:2-aborted"
+    assert rollouts.undo(ro, history, revision=1)[0].body[0]["value"]["spec"]["containers"][0]["image"] == "app:1"
+    with pytest.raises(rollouts.RolloutError, match="unable to find specified revision 7"):
+        rollouts.undo(ro, history, revision=7)
+
+
+def test_relative_actions_do_not_repeat_while_the_controller_has_not_acted():
+    unpausing = canary(currentStepIndex=1, controllerPause=True)
+    assert rollouts.promote(unpausing) == []  # the plugin would send currentStepIndex 2 here
+    assert [p.body for p in rollouts.promote(unpausing, skip_current_step=True)] == [{"status": {"currentStepIndex": 2}}]
+    assert rollouts.retry(canary()) == [] and rollouts.resume(canary()) == []
+    assert [p.body for p in rollouts.retry(canary(abort=True))] == [{"status": {"abort": False}}]
+    pending = canary()
+    pending["spec"]["restartAt"] = "2026-01-01T00:00:00Z"
+    assert rollouts.restart(pending) == []
+    pending["status"]["restartedAt"] = "2026-01-01T00:00:00Z"
+    assert rollouts.restart(pending)[0].body["spec"]["restartAt"] != "2026-01-01T00:00:00Z"
