@@ -242,10 +242,9 @@ from ansible_collections.progressive.delivery.plugins.module_utils.analysis impo
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     PROMETHEUS_ARG_SPEC, prometheus_options)
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    AUTH_ARG_SPEC, KubernetesError, client_for, read_object, read_secret_value)
-from ansible_collections.progressive.delivery.plugins.module_utils.templates import (
-    TemplateError, load_template_file, pick_templates)
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import ClusterTemplates, load_templates
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubernetesError, client_for
+from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
 
 
 def argument_spec():
@@ -266,47 +265,6 @@ def argument_spec():
     return spec
 
 
-class ClusterTemplates(object):
-    """Reads templates and secrets lazily, so a file-only run needs no cluster."""
-
-    def __init__(self, module):
-        self.module = module
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = client_for(self.module)
-        return self._client
-
-    def template(self, name, cluster_scope):
-        kind = "ClusterAnalysisTemplate" if cluster_scope else "AnalysisTemplate"
-        namespace = None if cluster_scope else self.module.params["namespace"]
-        return read_object(self.client, kind, name, namespace)
-
-    def secret(self, name, key):
-        return read_secret_value(self.client, name, key, self.module.params["namespace"])
-
-
-def load_templates(params, cluster):
-    """The templates to merge, and a lookup for their spec.templates references."""
-    names = params["template_name"]
-    if params["template"] is not None:
-        templates = params["template"]
-        templates = templates if isinstance(templates, list) else [templates]
-        return templates, cluster.template
-    if params["template_file"]:
-        documents = load_template_file(params["template_file"])
-        chosen = pick_templates(documents, names, params["cluster_scope"], params["template_file"])
-
-        def lookup(name, scope):
-            found = pick_templates(documents, [name], scope, params["template_file"], quiet=True)
-            return found[0] if found else cluster.template(name, scope)
-        return chosen, lookup
-    templates = [cluster.template(n, params["cluster_scope"]) for n in names]
-    return templates, cluster.template
-
-
 def main():
     module = AnsibleK8SModule(
         argument_spec=argument_spec(),
@@ -317,7 +275,7 @@ def main():
         module_class=AnsibleModule,
     )
     params = module.params
-    cluster = ClusterTemplates(module)
+    cluster = ClusterTemplates(lambda: client_for(module), params["namespace"])
     try:
         max_duration = parse_go_duration(params["max_duration"]) if params["max_duration"] else None
         templates, lookup = load_templates(params, cluster)
