@@ -252,13 +252,18 @@ def wait_condition(target):
     Healthy ends any wait for a pause or a step: nothing is left to wait for. Degraded ends every
     wait except for Degraded or Aborted, as `kubectl argo rollouts status` does."""
     if isinstance(target, int):
-        done = lambda s: rollout_at_step(target)(s) or rollout_healthy(s)  # noqa: E731
+        reached = rollout_at_step(target)
     elif target == "Aborted":
-        done = rollout_aborted
+        reached = rollout_aborted
     elif target == "Paused":
-        done = lambda s: rollout_paused(s) or rollout_healthy(s)  # noqa: E731
+        reached = rollout_paused
     else:
-        done = rollout_in_phase(target)
+        reached = rollout_in_phase(target)
+
+    healthy_ends_it = isinstance(target, int) or target == "Paused"
+
+    def done(s):
+        return reached(s) or (healthy_ends_it and rollout_healthy(s))
 
     def fatal(s):
         if target in ("Degraded", "Aborted") or s["status"] != "Degraded":

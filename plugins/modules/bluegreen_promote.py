@@ -110,6 +110,7 @@ attributes:
     description: Checks every gate and runs the read-only pre-promotion queries; promotes nothing.
   diff_mode:
     support: none
+    description: The result's C(timeline) lists the patches sent.
 """
 
 EXAMPLES = r"""

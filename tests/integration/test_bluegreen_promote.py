@@ -138,8 +138,8 @@ def test_promotes_on_the_rollouts_own_analysis_then_is_idempotent(playbook, kube
     assert result["outcome"] == "promoted" and result["changed"] is True
     assert result["pre_promotion_analysis"]["source"] == "rollout"
     assert result["pre_promotion_analysis"]["phase"] == "Successful"
-    assert [e["event"] for e in result["timeline"]] == ["pre_promotion_analysis", "promoted", "active_switched",
-                                                       "post_promotion_analysis"]
+    assert [e["event"] for e in result["timeline"]] == [
+        "pre_promotion_analysis", "promoted", "active_switched", "post_promotion_analysis"]
     assert result["timeline"][1]["patches"] == [{"subresource": "status",
                                                  "patch_type": "application/merge-patch+json",
                                                  "body": {"status": {"pauseConditions": None}}}]

@@ -84,7 +84,7 @@ def aborted_canary(kube, name):
 def paused_canary(kube, name):
     _kubeconfig, client, namespace = kube
     controller.api(client, "Rollout").patch(name=name, namespace=namespace, body={"spec": {"paused": True}},
-                                           content_type=STATUS_MERGE)
+                                            content_type=STATUS_MERGE)
 
 
 # (action, extra options, set-up, expected patches, what the object shows afterwards)
@@ -121,8 +121,8 @@ ACTIONS = [
 
 @pytest.mark.parametrize("action,options,setup,patches,shows", ACTIONS,
                          ids=["%s %s" % (a[0], a[1].split(":")[0]) for a in ACTIONS])
-def test_every_action_check_mode_then_patch_then_idempotent(playbook, kube, canary, action, options, setup,
-                                                          patches, shows):
+def test_every_action_check_mode_then_patch_then_idempotent(
+        playbook, kube, canary, action, options, setup, patches, shows):
     if setup:
         setup(kube, canary)
     body = "name: %s\naction: %s\n%s" % (canary, action, options)
