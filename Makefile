@@ -13,9 +13,10 @@ SANITY_ROOT := $(SANITY_DIR)/ansible_collections
 PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help venv system-deps collection test test-unit test-integration sanity lint docs bench clean
+.PHONY: help demo venv system-deps collection test test-unit test-integration sanity lint docs bench clean
 
 help:
+	@echo "make demo         the sandbox: a good release promoted, a bad one rolled back (real Prometheus, nginx)"
 	@echo "make test         every test tier: unit, integration (real Prometheus), sanity, lint"
 	@echo "make test-unit    pure-logic tests"
 	@echo "make test-integration  real Prometheus and demo apps on 127.0.0.1"
@@ -37,6 +38,9 @@ system-deps:
 collection:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/progressive
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/progressive/delivery
+
+demo: venv system-deps collection
+	$(PY) sandbox/run.py
 
 test: venv system-deps collection test-unit test-integration sanity lint docs
 

@@ -58,3 +58,33 @@ ROLLOUT_WAIT_ARG_SPEC = dict(
 def selected_names(params):
     """The names asked for by name/names, or None when a label selector chooses."""
     return params.get("names") or ([params["name"]] if params.get("name") else None)
+
+
+# Documented in doc_fragments/router.py
+ROUTER_ARG_SPEC = dict(
+    release=dict(type="str", required=True),
+    router=dict(type="str", required=True, choices=["nginx", "gateway_api", "ingress_nginx", "istio",
+                                                    "openshift_route"]),
+    nginx=dict(type="dict", options=dict(
+        config_dir=dict(type="path", required=True),
+        listen=dict(type="str", required=True),
+        stable=dict(type="list", elements="str", required=True),
+        canary=dict(type="list", elements="str", required=True),
+        main_config=dict(type="path", default="/etc/nginx/nginx.conf"),
+        prefix=dict(type="path"),
+        binary=dict(type="str", default="nginx"),
+    )),
+    kubernetes_target=dict(type="dict", options=dict(
+        namespace=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        stable_service=dict(type="str", required=True),
+        canary_service=dict(type="str", required=True),
+        port=dict(type="int", default=80),
+        host=dict(type="str"),
+    )),
+    cohorts=dict(type="dict", default={}, options=dict(
+        header=dict(type="str", default="x-canary-cohort"),
+        always_canary=dict(type="list", elements="str", default=[]),
+        never_canary=dict(type="list", elements="str", default=[]),
+    )),
+)

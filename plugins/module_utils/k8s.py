@@ -70,8 +70,8 @@ def read_object(client, kind, name, namespace=None, api_version=ARGO_API_VERSION
     except DynamicApiError as e:
         raise KubernetesError("reading %s failed: %s" % (what, _api_message(e)))
     except Exception as e:  # discovery failures: the CRD is missing or the server is unreachable
-        raise KubernetesError("reading %s failed: %s; is the Argo Rollouts CRD installed and the API "
-                              "server reachable?" % (what, e))
+        raise KubernetesError("reading %s failed: %s; is the %s API (%s) installed and the API server "
+                              "reachable?" % (what, e, kind, api_version))
 
 
 def read_secret_value(client, name, key, namespace):
@@ -99,6 +99,26 @@ def find_objects(client, kind, namespace=None, names=None, label_selector=None, 
     except DynamicApiError as e:
         raise KubernetesError("listing %s failed: %s" % (kind, _api_message(e)))
     return found.to_dict().get("items", [])
+
+
+def write_object(client, body, namespace, create=False):
+    """Create ``body``, or replace it with the resourceVersion it carries. Returns the object written,
+    or None on a conflict (409), for the caller to read again and rebuild."""
+    meta = body["metadata"]
+    what = describe(body["kind"], meta["name"], namespace)
+    try:
+        resource = client.resource(body["kind"], body["apiVersion"])
+        if create:
+            return client.client.create(resource, body=body, namespace=namespace).to_dict()
+        return client.client.replace(resource, body=body, name=meta["name"], namespace=namespace).to_dict()
+    except ForbiddenError as e:
+        raise KubernetesError("%s %s is forbidden (%s); grant %s on %s to this identity" % (
+            "creating" if create else "changing", what, _api_message(e), "create" if create else "update",
+            body["kind"].lower()))
+    except DynamicApiError as e:
+        if _conflict(e):
+            return None
+        raise KubernetesError("%s %s failed: %s" % ("creating" if create else "changing", what, _api_message(e)))
 
 
 def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible as the controller: from router_release / router_step options to a Release over a router,
+with every analysis step going through the same gate as analysis_check."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis import PrometheusProvider
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
+    PROMETHEUS_ARG_SPEC, ROUTER_ARG_SPEC, prometheus_options)
+from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
+    ANALYSIS_SOURCE_SPEC, ClusterTemplates, run_analysis)
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
+from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
+
+
+def router_argument_spec(**extra):
+    """Options of a module that acts on a release's router (router_step)."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(ROUTER_ARG_SPEC))
+    spec.update(extra)
+    return spec
+
+
+def argument_spec(**extra):
+    """Options of a module that walks a release's plan (router_release)."""
+    spec = router_argument_spec(**extra)
+    spec.update(copy.deepcopy(PROMETHEUS_ARG_SPEC))
+    spec.update(
+        strategy=dict(type="str", choices=list(rel.STRATEGIES), default="canary"),
+        steps=dict(type="list", elements="dict"),
+        weights=dict(type="list", elements="int", default=list(rel.DEFAULT_WEIGHTS)),
+        pause=dict(type="str", default="30s"),
+        analysis=dict(type="dict", options=copy.deepcopy(ANALYSIS_SOURCE_SPEC),
+                      mutually_exclusive=[("template", "template_file"), ("template", "template_name")]),
+        analysis_namespace=dict(type="str", default="default"),
+        analysis_max_duration=dict(type="str"),
+        on_empty=dict(type="str", choices=["fail", "argo"], default="fail"),
+    )
+    return spec
+
+
+def plan(params):
+    if params.get("steps"):
+        return params["steps"]
+    has_analysis = bool(params.get("analysis"))
+    if params["strategy"] == "blueGreen":
+        return rel.bluegreen_plan(has_analysis, has_analysis)
+    return rel.default_plan(params["weights"], params["pause"], has_analysis)
+
+
+class Gate(object):
+    """The analysis of a step: the step's own ``templates`` (names) and ``args`` over the module's
+    ``analysis`` source; the release's versions are offered as ``canary-version`` / ``stable-version``."""
+
+    def __init__(self, module):
+        params = module.params
+        self.source = params.get("analysis") or {}
+        self.cluster = ClusterTemplates(lambda: client_for(module), params["analysis_namespace"])
+        self.provider = PrometheusProvider(**prometheus_options(params))
+        self.on_empty = params["on_empty"]
+        self.max_duration = parse_go_duration(params["analysis_max_duration"]) \
+            if params.get("analysis_max_duration") else None
+
+    def __call__(self, step, state):
+        spec = step.get("analysis") or {}
+        source = dict(self.source)
+        names = [t.get("templateName") or t.get("clusterTemplateName") for t in spec.get("templates") or []]
+        if names:
+            source["template_name"] = names
+        args = dict(source.get("args") or {})
+        args.update(dict((a["name"], a.get("value")) for a in spec.get("args") or []))
+        source["args"] = args
+        if not (source.get("template") or source.get("template_file") or source.get("template_name")):
+            raise rel.ReleaseError("step %d is an analysis step but no analysis is given (analysis.template_file, "
+                                   "template or template_name)" % state["step_index"])
+        known = {"canary-version": state["canary_version"], "stable-version": state["stable_version"],
+                 "release": state["release"]}
+        run, _ignored = run_analysis(source, self.cluster, self.provider, self.on_empty, self.max_duration,
+                                     known_args=known)
+        out = run.to_dict()
+        return {"phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
+
+
+def release_for(module):
+    """The release the module's options describe; without plan options (router_step), the one in progress."""
+    params = module.params
+    router = make_router(params, lambda: client_for(module), module.check_mode)
+    cohorts = params.get("cohorts") or {}
+    if "strategy" not in params:
+        return rel.Release(router, cohorts=cohorts)
+    gate = Gate(module) if params.get("analysis") else None
+    return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts)
+
+
+def report(release):
+    """The module result for a release: its state, the verdict and the router's weights."""
+    st = release.state or {}
+    verdict = {rel.HEALTHY: "promoted", rel.DEGRADED: "rolled_back", rel.PAUSED: "paused"}.get(
+        st.get("phase"), "in_progress" if st else "not_started")
+    stable, canary = release.router.get_weights()
+    return dict(changed=release.changed, verdict=verdict, phase=st.get("phase"), message=st.get("message", ""),
+                state=st, weights={"stable": stable, "canary": canary},
+                time_to_detect_s=st.get("time_to_detect_s"), time_to_restore_s=st.get("time_to_restore_s"))

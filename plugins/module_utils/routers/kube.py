@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the Kubernetes routers share: read, change, replace with the resourceVersion read (409:
+read again and rebuild), the routing asked for kept in an annotation, the release state in a ConfigMap."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
+    KubernetesError, describe, read_object, write_object)
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, Routing
+
+ROUTING_ANNOTATION = "progressive.delivery/routing"
+
+
+class KubernetesRouter(Router):
+    """Subclasses set ``kind``/``api_version`` and implement ``build(obj, routing)`` (the object as it
+    should be; ``obj`` is None when it does not exist yet) and ``canary_weight_of(obj)``."""
+
+    api_version = None
+    object_kind = None
+
+    def __init__(self, release, client, namespace, name, stable_service, canary_service, port=80, host=None,
+                 check_mode=False):
+        super(KubernetesRouter, self).__init__(release, check_mode)
+        self.client = client
+        self.namespace = namespace
+        self.name = name
+        self.stable_service = stable_service
+        self.canary_service = canary_service
+        self.port = port
+        self.host = host
+
+    def describe(self):
+        return "%s router of release '%s' (%s)" % (self.kind, self.release,
+                                                   describe(self.object_kind, self.name, self.namespace))
+
+    def read(self, kind=None, name=None, api_version=None):
+        try:
+            return read_object(self.client, kind or self.object_kind, name or self.name, self.namespace,
+                               api_version or self.api_version)
+        except KubernetesError as e:
+            if " not found;" in str(e):
+                return None
+            raise
+
+    def current_routing(self):
+        obj = self.read()
+        if obj is None:
+            return None
+        noted = ((obj.get("metadata") or {}).get("annotations") or {}).get(ROUTING_ANNOTATION)
+        routing = Routing.from_dict(json.loads(noted)) if noted else Routing()
+        # the weight is what the object says, whatever the annotation claims
+        return routing.replace(canary_weight=self.canary_weight_of(obj), active=routing.active)
+
+    def reconcile(self, routing):
+        for _attempt in range(5):
+            obj = self.read()
+            desired = self.build(copy.deepcopy(obj) if obj else None, routing)
+            meta = desired.setdefault("metadata", {})
+            meta.setdefault("annotations", {})[ROUTING_ANNOTATION] = json.dumps(routing.to_dict(), sort_keys=True)
+            if obj == desired:
+                return Change(False, obj, desired)
+            if self.check_mode:
+                return Change(True, obj, desired)
+            written = write_object(self.client, desired, self.namespace, create=obj is None)
+            if written is not None:
+                return Change(True, obj, written)
+        raise KubernetesError("%s kept changing under us (5 conflicts in a row); try again" % self.describe())
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state_name(self):
+        return "pd-release-%s" % self.release
+
+    def load_state(self):
+        cm = self.read("ConfigMap", self.state_name, "v1")
+        if cm is None:
+            return None
+        return json.loads((cm.get("data") or {}).get("state") or "null")
+
+    def save_state(self, state):
+        if self.check_mode:
+            return
+        for _attempt in range(5):
+            cm = self.read("ConfigMap", self.state_name, "v1")
+            body = cm or {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": self.state_name, "namespace": self.namespace,
+                                       "labels": {"app.kubernetes.io/managed-by": "progressive.delivery"}}}
+            body["data"] = {"state": json.dumps(state, sort_keys=True)}
+            if write_object(self.client, body, self.namespace, create=cm is None) is not None:
+                return
+        raise KubernetesError("ConfigMap '%s' kept changing under us; try again" % self.state_name)

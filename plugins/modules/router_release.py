@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: router_release
+short_description: Walk a canary or blue-green plan over a traffic router, with Ansible as the controller
+version_added: 0.1.0
+author:
+  - progressive.delivery contributors (@progressive-delivery)
+description:
+  - For teams without the Argo Rollouts controller (VM fleets behind nginx, clusters where CRDs are restricted).
+    The same step plan as Argo Rollouts (C(setWeight), C(pause), C(analysis)) and the same AnalysisTemplate gate
+    as M(progressive.delivery.analysis_check), applied to a traffic router.
+  - By default 10, 25, 50, 75 then 100 percent, with a pause and an analysis after each weight. A failing analysis
+    aborts the release at once - all traffic back on stable in one router update - and the result says how long
+    detection and the restore took. An Inconclusive analysis or a pause without duration leaves the release
+    Paused for a person (M(progressive.delivery.router_step) C(action=resume)).
+  - Blue-green never splits traffic - 0% then 100% - with an analysis of the preview before and of the new
+    version after the switch, and needs O(approved).
+  - The state is saved after every step beside the router, so running the task again resumes where an
+    interrupted job stopped, and a finished release reports C(changed=false).
+options:
+  strategy:
+    description: C(canary) steps through weights; C(blueGreen) flips 0 to 100 behind analyses.
+    type: str
+    choices: [canary, blueGreen]
+    default: canary
+  stable_version:
+    description: Version now serving (for the state, reports and the C(stable-version) template argument).
+    type: str
+    required: true
+  canary_version:
+    description: Version being released. A new version starts a new release; the same one resumes it.
+    type: str
+    required: true
+  steps:
+    description:
+      - The plan, as Argo Rollouts canary steps - C({setWeight: 10}), C({pause: {duration: 30s}}),
+        C({pause: {}}) (wait for a person), C({analysis: {templates: [{templateName: x}], args: [...]}}).
+      - Without it, the plan is built from O(weights), O(pause) and O(analysis).
+    type: list
+    elements: dict
+  weights:
+    description: Canary weights of the default plan, before the final 100.
+    type: list
+    elements: int
+    default: [10, 25, 50, 75]
+  pause:
+    description: Pause after each weight of the default plan (a Go duration).
+    type: str
+    default: 30s
+  analysis:
+    description:
+      - The AnalysisTemplates every analysis step runs; a step's own C(templates) pick names among them.
+        Arguments C(canary-version), C(stable-version) and C(release) are filled from the release when the
+        template declares them without a value.
+    type: dict
+    suboptions:
+      template:
+        description: An AnalysisTemplate or its spec, marked C(!unsafe).
+        type: raw
+      template_file:
+        description: A YAML file of AnalysisTemplate documents.
+        type: path
+      template_name:
+        description: Template names, from O(analysis.template_file) or the cluster.
+        type: list
+        elements: str
+      cluster_scope:
+        description: Read ClusterAnalysisTemplates.
+        type: bool
+        default: false
+      args:
+        description: Values of the templates' arguments.
+        type: dict
+        default: {}
+  analysis_namespace:
+    description: Namespace of AnalysisTemplates read from the cluster.
+    type: str
+    default: default
+  analysis_max_duration:
+    description: Longest one analysis may run (Go duration).
+    type: str
+  on_empty:
+    description: C(fail) makes a measurement with no data fail; C(argo) keeps Argo's verdict.
+    type: str
+    choices: [fail, argo]
+    default: fail
+  approved:
+    description: A person approves a blue-green release (required for O(strategy=blueGreen)).
+    type: bool
+    default: false
+  until_step:
+    description:
+      - Stop once the release has reached this step index (the steps before it applied); running it again
+        changes nothing. Without it, the whole plan.
+    type: int
+extends_documentation_fragment:
+  - progressive.delivery.router
+  - progressive.delivery.prometheus
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Reports the next routing change as a diff; applies, waits and analyses nothing.
+  diff_mode:
+    support: full
+    description: The router's configuration or object before and after each change.
+"""
+
+EXAMPLES = r"""
+- name: Canary of checkout 1.4.2 on the VM fleet's nginx
+  progressive.delivery.router_release:
+    release: checkout
+    router: nginx
+    nginx:
+      config_dir: /etc/nginx/conf.d
+      listen: 0.0.0.0:8080
+      stable: [10.0.0.11:8000, 10.0.0.12:8000]
+      canary: [10.0.0.13:8000]
+    cohorts:
+      always_canary: [internal]
+      never_canary: [enterprise]
+    stable_version: 1.4.1
+    canary_version: 1.4.2
+    pause: 2m
+    analysis:
+      template_file: files/slo-templates.yaml
+    prometheus_url: http://prometheus.internal:9090
+  register: release
+
+- name: Blue-green on Istio, approved by the release manager
+  progressive.delivery.router_release:
+    release: orders
+    router: istio
+    strategy: blueGreen
+    approved: true
+    kubernetes_target:
+      namespace: shop
+      name: orders
+      stable_service: orders
+      canary_service: orders-preview
+    stable_version: "7"
+    canary_version: "8"
+    analysis:
+      template_name: [success-rate]
+    analysis_namespace: shop
+"""
+
+RETURN = r"""
+verdict:
+  description: C(promoted), C(rolled_back), C(paused), C(in_progress) (stopped at O(until_step)).
+  returned: always
+  type: str
+phase:
+  description: Healthy, Progressing, Paused or Degraded, as Argo Rollouts names them.
+  returned: always
+  type: str
+message:
+  description: Why (C(RolloutAborted - analysis Failed at step 2 ...), C(CanaryPauseStep), ...).
+  returned: always
+  type: str
+weights:
+  description: C(stable) and C(canary) as the router has them now.
+  returned: always
+  type: dict
+time_to_detect_s:
+  description: From the canary's first traffic to the failed analysis verdict.
+  returned: always
+  type: float
+time_to_restore_s:
+  description: From the verdict to all traffic back on stable (router updated and verified).
+  returned: always
+  type: float
+state:
+  description: The release state kept beside the router - versions, step index, step results, timestamped history.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.progressive.delivery.plugins.module_utils import controller, release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis import AnalysisSpecError
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
+from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
+
+ERRORS = (rel.ReleaseError, RouterError, KubernetesError, AnalysisSpecError, TemplateError, ValueError)
+
+
+def main():
+    module = AnsibleK8SModule(
+        argument_spec=controller.argument_spec(
+            stable_version=dict(type="str", required=True),
+            canary_version=dict(type="str", required=True),
+            approved=dict(type="bool", default=False),
+            until_step=dict(type="int"),
+        ),
+        required_if=[("router", "nginx", ("nginx",))],
+        supports_check_mode=True,
+        check_k8s=False,
+        module_class=AnsibleModule,
+    )
+    params = module.params
+    try:
+        release = controller.release_for(module)
+        if module.check_mode:
+            # predict the next routing change only: pauses and analyses are not run in check mode
+            release.begin(params["stable_version"], params["canary_version"], params["approved"])
+            st = release.state
+            index = st["step_index"]
+            nxt = release.steps[index] if index < len(release.steps) else {"setWeight": 100}
+            if st["phase"] == rel.PROGRESSING and "setWeight" in nxt:
+                release.route(nxt["setWeight"])
+            result = controller.report(release)
+            result.update(changed=release.changed or result["changed"], next_step=nxt)
+        else:
+            if release.begin(params["stable_version"], params["canary_version"], params["approved"]):
+                release.run(until=params["until_step"])
+            result = controller.report(release)
+    except ERRORS as e:
+        module.fail_json(msg="router_release %s: %s" % (params["release"], e))
+    if module._diff:
+        result["diff"] = release.diffs
+    if result["verdict"] == "rolled_back":
+        module.fail_json(msg="release %s of %s rolled back: %s (detected in %ss, restored in %ss); fix it and "
+                         "release another version, or retry it (router_step action=retry)" % (
+                             params["release"], params["canary_version"], result["message"],
+                             result["time_to_detect_s"], result["time_to_restore_s"]), **result)
+    result["msg"] = "release %s of %s: %s" % (params["release"], params["canary_version"], result["verdict"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: router_step
+short_description: Abort, pause, resume, promote, retry or set the weight of an Ansible-controlled release
+version_added: 0.1.0
+author:
+  - progressive.delivery contributors (@progressive-delivery)
+description:
+  - The operator's verbs for a release walked by M(progressive.delivery.router_release), in the vocabulary of
+    C(kubectl argo rollouts), acting on the router and the state kept beside it.
+  - C(abort) puts 100% of traffic back on stable, cohorts included, in one router update, and works without
+    Prometheus. Every action is idempotent and reports C(changed) truthfully.
+options:
+  action:
+    description:
+      - C(status) reads the state and the router's weights.
+      - C(abort) sends all traffic to stable and marks the release aborted (Degraded).
+      - C(pause) stops the release at its current step (Paused); C(resume) clears a pause, so the next
+        M(progressive.delivery.router_release) run goes on (past a pause step, or after an Inconclusive analysis).
+      - C(promote) with O(full) sends 100% to the canary and makes it stable, skipping the remaining steps.
+      - C(retry) starts an aborted release again from step 0 (weight 0).
+      - C(set_weight) sets the canary weight by hand (O(weight)), outside the plan.
+      - C(restore_previous) (host nginx) puts the previous nginx configuration back at once.
+    type: str
+    required: true
+    choices: [status, abort, pause, resume, promote, retry, set_weight, restore_previous]
+  weight:
+    description: With C(set_weight), the canary's share, 0 to 100.
+    type: int
+  full:
+    description: With C(promote), skip the remaining steps (the only promote there is without a controller).
+    type: bool
+    default: true
+  reason:
+    description: With C(abort), why (kept in the state's history and the message).
+    type: str
+    default: aborted by an operator
+extends_documentation_fragment:
+  - progressive.delivery.router
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Reports the routing change as a diff; writes nothing.
+  diff_mode:
+    support: full
+    description: The router's configuration or object before and after.
+"""
+
+EXAMPLES = r"""
+- name: Emergency - everything back on stable now
+  progressive.delivery.router_step:
+    release: checkout
+    router: nginx
+    nginx:
+      config_dir: /etc/nginx/conf.d
+      listen: 0.0.0.0:8080
+      stable: [10.0.0.11:8000]
+      canary: [10.0.0.13:8000]
+    action: abort
+    reason: error budget burning, INC-4711
+
+- name: Release freeze - hold the canary where it is
+  progressive.delivery.router_step:
+    release: orders
+    router: istio
+    kubernetes_target:
+      namespace: shop
+      name: orders
+      stable_service: orders
+      canary_service: orders-canary
+    action: pause
+"""
+
+RETURN = r"""
+phase:
+  description: Healthy, Progressing, Paused or Degraded (or null without a release state).
+  returned: always
+  type: str
+weights:
+  description: C(stable) and C(canary) as the router has them after the action.
+  returned: always
+  type: dict
+state:
+  description: The release state kept beside the router.
+  returned: always
+  type: dict
+seconds:
+  description: How long the action took (for C(abort), the router update included).
+  returned: always
+  type: float
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.progressive.delivery.plugins.module_utils import controller, release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
+
+
+def act(release, params):
+    action = params["action"]
+    st = release.state
+    if action == "set_weight":
+        release.route(params["weight"], active=True)
+        if st:
+            st["canary_weight"] = params["weight"]
+            release.event("set_weight", weight=params["weight"], manual=True)
+            release.save()
+        return
+    if action == "restore_previous":
+        if release.router.kind != "nginx":
+            raise RouterError("restore_previous is for the nginx router; use abort for %s" % release.router.kind)
+        release.changed = release.router.restore_previous().changed
+        return
+    if action == "status":
+        return
+    if not st:
+        if action == "abort":  # no state (never started here): still make sure stable has everything
+            release.route(0, active=False)
+            return
+        raise rel.ReleaseError("release '%s' has no state beside the %s router; start it with router_release"
+                               % (params["release"], release.router.kind))
+    if action == "abort":
+        release.abort(params["reason"])
+    elif action == "pause":
+        if st["phase"] == rel.PROGRESSING:
+            st.update(phase=rel.PAUSED, message="manually paused")
+            release.changed = True
+            release.event("paused", reason="manual")
+            release.save()
+    elif action == "resume":
+        release.resume()
+    elif action == "promote":
+        if st["phase"] != rel.HEALTHY:
+            if st.get("aborted"):
+                raise rel.ReleaseError("release '%s' is aborted; retry it first" % params["release"])
+            release.promote()
+    elif action == "retry":
+        release.retry()
+
+
+def main():
+    module = AnsibleK8SModule(
+        argument_spec=controller.router_argument_spec(
+            action=dict(type="str", required=True, choices=["status", "abort", "pause", "resume", "promote", "retry",
+                                                            "set_weight", "restore_previous"]),
+            weight=dict(type="int"),
+            full=dict(type="bool", default=True),
+            reason=dict(type="str", default="aborted by an operator"),
+        ),
+        required_if=[("router", "nginx", ("nginx",)), ("action", "set_weight", ("weight",))],
+        supports_check_mode=True,
+        check_k8s=False,
+        module_class=AnsibleModule,
+    )
+    params = module.params
+    start = time.time()
+    try:
+        release = controller.release_for(module)
+        act(release, params)
+        result = controller.report(release)
+    except (rel.ReleaseError, RouterError, KubernetesError, ValueError) as e:
+        module.fail_json(msg="router_step %s %s: %s" % (params["action"], params["release"], e))
+    result["seconds"] = round(time.time() - start, 3)
+    if module._diff:
+        result["diff"] = release.diffs
+    result["msg"] = "%s %s: %s, stable %d%% / canary %d%%" % (
+        params["action"], params["release"], result["phase"] or "no release state",
+        result["weights"]["stable"], result["weights"]["canary"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

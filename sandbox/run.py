@@ -1,0 +1,249 @@
+"""`make demo`: the whole job on one machine, with real parts on 127.0.0.1.
+
+Starts the real Prometheus and the real nginx (Debian packages), three app processes exporting
+real metrics - v1 (stable), v2 (a good release), v3 (a bad one: errors and latency set here) - and a
+bounded load generator through nginx. Then runs playbooks/canary_release.yml twice with
+ansible-playbook: v1 -> v2 is promoted step by step, v2 -> v3 is rolled back by its analysis.
+Prints a timeline, writes sandbox-report.json and sandbox-report.html, and stops everything it
+started, also when interrupted.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import load  # noqa: E402
+import processes  # noqa: E402
+import report  # noqa: E402
+
+RELEASE = "checkout"
+APPS = {"v1": dict(error_rate=0.0, latency=0.01), "v2": dict(error_rate=0.0, latency=0.01),
+        "v3": dict(error_rate=0.3, latency=0.3)}
+COHORTS = {"internal": 20, "enterprise": 23}  # one request in N carries the cohort header
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def run_release(workdir, nginx, listen, apps, prometheus, stable, canary, pause, out):
+    """One canary_release playbook run; returns (rc, seconds)."""
+    variables = {
+        "canary_release_name": RELEASE, "canary_release_router": "nginx",
+        "canary_release_nginx": dict(nginx.router_options(), listen=listen,
+                                     stable=["127.0.0.1:%d" % apps[stable].port],
+                                     canary=["127.0.0.1:%d" % apps[canary].port]),
+        "canary_release_stable_version": stable, "canary_release_canary_version": canary,
+        "canary_release_pause": pause,
+        "canary_release_analysis": {"template_file": os.path.join(HERE, "files", "slo-templates.yaml")},
+        "canary_release_prometheus_url": prometheus.url,
+    }
+    var_file = os.path.join(workdir, "release-%s.json" % canary)
+    with open(var_file, "w") as f:
+        json.dump(variables, f)
+    bin_dir = os.path.dirname(sys.executable)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_HOME=os.path.join(workdir, ".ansible"))
+    start = time.time()
+    with open(out, "a") as f:
+        rc = subprocess.call([os.path.join(bin_dir, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                              "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "@" + var_file,
+                              os.path.join(ROOT, "playbooks", "canary_release.yml")],
+                             stdout=f, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+    return rc, time.time() - start
+
+
+def route_all_to_stable(nginx, listen, stable_port, canary_port):
+    """Serve the release from v1 before any release starts, with the collection's own nginx router."""
+    collections = os.path.join(ROOT, ".build", "collections")
+    if not os.path.isdir(collections):
+        raise RuntimeError("%s is missing; run `make demo` (it lays the collection out there)" % collections)
+    sys.path.insert(0, collections)
+    from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
+    from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import NginxRouter
+    router = NginxRouter(RELEASE, listen=listen, stable=["127.0.0.1:%d" % stable_port],
+                         canary=["127.0.0.1:%d" % canary_port], **nginx.router_options())
+    router.reconcile(Routing(0, active=False))
+
+
+def per_second(records, t0, t1, fn):
+    """[(seconds since t0, fn(records of that second))] for seconds with records."""
+    out = []
+    for s in range(int(t1 - t0) + 1):
+        window = [r for r in records if t0 + s <= r.t < t0 + s + 1]
+        if window:
+            value = fn(window)
+            if value is not None:
+                out.append((s, value))
+    return out
+
+
+def error_rate(version):
+    def rate(window):
+        mine = [r for r in window if r.version == version]
+        return 100.0 * sum(1 for r in mine if r.code >= 500) / len(mine) if mine else None
+    return rate
+
+
+def compact(value):
+    """'[0.02425]' -> '0.0243' for the timeline."""
+    try:
+        return "%.3g" % float(str(value).strip("[]"))
+    except ValueError:
+        return str(value)
+
+
+def describe_release(state, gen, t0, t1):
+    """Timeline rows, per-step results and plot series from the state's history and the load records."""
+    history = state["history"]
+    stable, canary = state["stable_version"] if state["phase"] != "Healthy" else None, state["canary_version"]
+    # after a promotion the state's stable_version is the new one; the history's first event has the old
+    stable = history[0].get("stable_version", stable)
+    rows, steps = [], []
+    routing_events = ("set_weight", "aborted", "promoted")
+    for i, event in enumerate(history):
+        # a weight holds until the next routing change
+        end = next((e["t"] for e in history[i + 1:] if e["event"] in routing_events), t1)
+        row = {"elapsed_s": round(event["t"] - t0, 1), "step": event["event"]}
+        if event["event"] == "set_weight":
+            measured = load.share(gen.window(event["t"] + 0.2, end), canary)  # 0.2 s: requests already in flight
+            row.update(step="setWeight %d" % event["weight"], weight=event["weight"],
+                       measured_canary_share=measured)
+            steps.append({"weight": event["weight"], "measured_canary_share": measured, "analysis_phase": None,
+                          "requests": len(gen.window(event["t"] + 0.2, end))})
+        elif event["event"] == "pause":
+            row.update(step="pause %gs" % event["seconds"])
+        elif event["event"] == "analysis":
+            values = " ".join("%s=%s" % (k, compact(v)) for k, v in sorted((event.get("values") or {}).items()))
+            row.update(step="analysis", analysis=values, verdict=event["phase"])
+            if steps:
+                steps[-1]["analysis_phase"] = event["phase"]
+                steps[-1]["analysis_values"] = event.get("values")
+        elif event["event"] == "aborted":
+            row.update(step="abort: 100% to stable", weight=0, verdict="rolled back")
+        elif event["event"] == "promoted":
+            row.update(step="promoted", weight=100, verdict="promoted",
+                       measured_canary_share=load.share(gen.window(event["t"] + 0.2, t1), canary))
+        rows.append(row)
+    weight_set, last = [], 0
+    for event in history:
+        if event["event"] in ("set_weight", "aborted", "promoted", "started"):
+            weight = {"aborted": 0, "promoted": 100, "started": 0}.get(event["event"], event.get("weight"))
+            weight_set += [(event["t"] - t0, last), (event["t"] - t0, weight)]
+            last = weight
+    weight_set.append((t1 - t0, last))
+    records = gen.window(t0, t1)
+    aborted = [e for e in history if e["event"] == "aborted"]
+    rollback_window = gen.window(aborted[0]["t"] - 1, t1) if aborted else []
+    return {
+        "version": canary, "stable_version": stable,
+        "verdict": "promoted" if state["phase"] == "Healthy" else "rolled_back" if state.get("aborted") else "unfinished",
+        "time_to_detect_s": state.get("time_to_detect_s"), "time_to_restore_s": state.get("time_to_restore_s"),
+        "steps": steps, "timeline": rows,
+        "requests": len(records),
+        "stable_failures": sum(1 for r in records if r.version == stable and r.code >= 500),
+        "router_failures": sum(1 for r in records if r.code == 0),
+        "stable_failures_during_rollback": sum(1 for r in rollback_window if r.version == stable and r.code >= 500),
+        "series": {"weight_set": weight_set,
+                   "measured_share": per_second(records, t0, t1, lambda w: 100 * load.share(w, canary)),
+                   "stable_error_rate": per_second(records, t0, t1, error_rate(stable)),
+                   "canary_error_rate": per_second(records, t0, t1, error_rate(canary))},
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pause", default="4s", help="pause after each weight (default 4s)")
+    p.add_argument("--rps", type=int, default=100, help="load through nginx (default 100 requests/s)")
+    p.add_argument("--report-dir", default=os.getcwd())
+    args = p.parse_args(argv)
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+
+    workdir = tempfile.mkdtemp(prefix="pd-sandbox-")
+    started = []
+    gen = None
+    ansible_log = os.path.join(workdir, "ansible.log")
+    try:
+        log("sandbox in %s (ansible output: %s)" % (workdir, ansible_log))
+        apps = {}
+        for version, behaviour in APPS.items():
+            apps[version] = processes.DemoApp(version=version, load_rps=0, **behaviour)
+            started.append(apps[version])
+            log("  app %s on 127.0.0.1:%d (error rate %.0f%%, latency %.0f ms)" % (
+                version, apps[version].port, 100 * behaviour["error_rate"], 1000 * behaviour["latency"]))
+        prometheus = processes.Prometheus([{"job": "checkout-%s" % v, "address": "127.0.0.1:%d" % a.port,
+                                            "labels": {"app": "checkout"}} for v, a in apps.items()],
+                                          os.path.join(workdir, "prometheus"))
+        started.append(prometheus)
+        log("  prometheus on %s" % prometheus.url)
+        nginx = processes.Nginx(workdir)
+        started.append(nginx)
+        listen_port = processes.free_port()
+        listen = "127.0.0.1:%d" % listen_port
+        log("  nginx, release %s served on %s" % (RELEASE, listen))
+        # a first routing, everything on v1, so the load has somewhere to go
+        route_all_to_stable(nginx, listen, apps["v1"].port, apps["v2"].port)
+        gen = load.LoadGenerator("127.0.0.1", listen_port, rps=args.rps, max_seconds=900,
+                                 max_requests=args.rps * 900, cohorts=COHORTS).start()
+        prometheus.wait_for_data('sum(rate(http_requests_total{version="v1"}[10s])) > 0', timeout=60)
+        log("  load: %d requests/s through nginx (bounded: 900 s at most); internal and enterprise cohorts "
+            "by header" % args.rps)
+
+        results = []
+        for stable, canary in (("v1", "v2"), ("v2", "v3")):
+            log("\nreleasing %s over %s (playbooks/canary_release.yml) ..." % (canary, stable))
+            t0 = time.time()
+            rc, seconds = run_release(workdir, nginx, listen, apps, prometheus, stable, canary, args.pause,
+                                      ansible_log)
+            time.sleep(1.0)  # a second of traffic after the last change, for the plots
+            t1 = time.time()
+            with open(os.path.join(nginx.conf_dir, "pd-%s.state.json" % RELEASE)) as f:
+                state = json.load(f)
+            if state["canary_version"] != canary:
+                raise RuntimeError("the playbook did not start the release of %s (rc %d); see %s"
+                                   % (canary, rc, ansible_log))
+            described = describe_release(state, gen, t0, t1)
+            described["playbook_rc"] = rc
+            results.append(described)
+            for line in report.timeline_lines(described):
+                log(line)
+        gen.stop()
+
+        out = {"releases": results, "router": "nginx", "prometheus": prometheus.url,
+               "load_requests": len(gen.records)}
+        json_path = os.path.join(args.report_dir, "sandbox-report.json")
+        html_path = os.path.join(args.report_dir, "sandbox-report.html")
+        report.write_json(json_path, out)
+        report.write_html(html_path, out)
+        log("\nreports: %s, %s" % (json_path, html_path))
+        good, bad = results
+        ok = good["verdict"] == "promoted" and bad["verdict"] == "rolled_back"
+        log("%s: v2 %s, v3 %s; %d requests, %d failed on the stable path during the rollback" % (
+            "OK" if ok else "UNEXPECTED", good["verdict"], bad["verdict"], out["load_requests"],
+            bad["stable_failures_during_rollback"]))
+        return 0 if ok else 1
+    except KeyboardInterrupt:
+        log("\ninterrupted: stopping everything the sandbox started")
+        return 130
+    finally:
+        if gen:
+            gen.stop()
+        for proc in reversed(started):
+            proc.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
