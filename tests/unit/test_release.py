@@ -1,0 +1,197 @@
+"""The Ansible-controlled release engine and the routing rules.
+
+The router here is an in-memory stand-in (the real routers are exercised against real nginx and
+the Kubernetes test tier in tests/integration); time is simulated so pauses and timings are exact."""
+
+import pytest
+
+from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
+    Change, Router, RouterError, Routing, validate_weight)
+from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import upstream_servers
+
+
+class MemoryRouter(Router):
+    kind = "memory"
+
+    def __init__(self, release="checkout", state=None):
+        super(MemoryRouter, self).__init__(release)
+        self.routing = None
+        self.state = state
+        self.updates = []
+
+    def current_routing(self):
+        return self.routing
+
+    def reconcile(self, routing):
+        before = self.routing.to_dict() if self.routing else None
+        if before == routing.to_dict():
+            return Change(False, before, before)
+        self.routing = routing
+        self.updates.append(routing.to_dict())
+        return Change(True, before, routing.to_dict())
+
+    def load_state(self):
+        return self.state
+
+    def save_state(self, state):
+        self.state = state
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def verdicts(*phases):
+    """An analyze() answering the given phases in turn (each takes 3 simulated seconds)."""
+    answers = list(phases)
+
+    def analyze(step, state):
+        clock.sleep(3)
+        return {"phase": answers.pop(0), "message": "", "metrics": [
+            {"name": "success-rate", "measurements": [{"value": "[0.99]"}]}]}
+    return analyze
+
+
+clock = Clock()
+
+
+def make(plan=None, analyze=None, router=None, strategy="canary", cohorts=None):
+    return rel.Release(router or MemoryRouter(), plan or rel.default_plan(pause="10s"), strategy,
+                       analyze=analyze, cohorts=cohorts, clock=clock, sleep=clock.sleep)
+
+
+def test_default_plan_is_ten_to_a_hundred_with_pause_and_analysis():
+    plan = rel.default_plan()
+    assert [s["setWeight"] for s in plan if "setWeight" in s] == [10, 25, 50, 75, 100]
+    assert plan[:3] == [{"setWeight": 10}, {"pause": {"duration": "30s"}}, {"analysis": {}}]
+
+
+@pytest.mark.parametrize("plan,strategy,message", [
+    ([{"setWeight": 101}], "canary", "from 0 to 100"),
+    ([{"setWeight": "ten"}], "canary", "integer"),
+    ([{"setWeight": 10, "pause": {}}], "canary", "exactly one of"),
+    ([{"setWeight": 50}], "blueGreen", "never splits traffic"),
+    ([{"pause": {"duration": "soon"}}], "canary", "pause duration"),
+    ([], "canary", "no steps"),
+])
+def test_bad_plans_are_refused_with_the_step(plan, strategy, message):
+    with pytest.raises(rel.ReleaseError, match=message):
+        rel.validate_plan(plan, strategy)
+
+
+def test_a_good_release_walks_every_step_and_is_promoted():
+    router = MemoryRouter()
+    r = make(analyze=verdicts(*["Successful"] * 4), router=router)
+    assert r.begin("v1", "v2") is True
+    state = r.run()
+    assert state["phase"] == rel.HEALTHY and state["stable_version"] == "v2"
+    assert [u["canary_weight"] for u in router.updates] == [0, 10, 25, 50, 75, 100]
+    assert [s["analysis_phase"] for s in state["step_results"]] == ["Successful"] * 4 + [None]
+    assert state["step_results"][0]["analysis_values"] == {"success-rate": "[0.99]"}
+    # a finished release: running it again does nothing
+    again = make(analyze=verdicts(), router=router)
+    assert again.begin("v1", "v2") is False and again.changed is False
+
+
+def test_a_failed_analysis_aborts_at_once_and_times_detection_and_restore():
+    router = MemoryRouter()
+    r = make(analyze=verdicts("Successful", "Failed"), router=router)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state["phase"] == rel.DEGRADED and state["aborted"] is True
+    assert router.updates[-1] == dict(router.updates[-1], canary_weight=0, active=False)
+    assert state["message"].startswith("RolloutAborted: analysis Failed at step 5")
+    # first traffic at setWeight 10; then pause 10 + analysis 3 + setWeight 25, pause 10, analysis 3
+    assert state["time_to_detect_s"] == 26.0 and state["time_to_restore_s"] == 0.0
+    assert Routing.from_dict(router.updates[-1]).cohort_targets() == {}
+    # the verdict stands: running the same release again changes nothing
+    assert make(router=router).begin("v1", "v2") is False
+
+
+def test_an_interrupted_release_resumes_where_it_stopped():
+    router = MemoryRouter()
+    first = make(analyze=verdicts("Successful"), router=router)
+    first.begin("v1", "v2")
+    first.run(until=4)  # 10%, pause, analysis, 25% done
+    assert router.state["step_index"] == 4 and router.state["canary_weight"] == 25
+    resumed = make(analyze=verdicts("Successful", "Successful", "Successful"), router=router)
+    assert resumed.begin("v1", "v2") is True
+    assert resumed.run()["phase"] == rel.HEALTHY
+    assert [e["event"] for e in router.state["history"]].count("started") == 1
+
+
+def test_a_new_version_waits_for_the_one_in_progress():
+    router = MemoryRouter()
+    r = make(analyze=verdicts("Successful"), router=router)
+    r.begin("v1", "v2")
+    r.run(until=2)
+    with pytest.raises(rel.ReleaseError, match="still rolling out v2"):
+        make(router=router).begin("v1", "v3")
+
+
+def test_pause_without_duration_and_inconclusive_wait_for_a_person():
+    router = MemoryRouter()
+    plan = [{"setWeight": 20}, {"pause": {}}, {"analysis": {}}, {"setWeight": 100}]
+    r = make(plan=plan, analyze=verdicts("Inconclusive"), router=router)
+    r.begin("v1", "v2")
+    assert r.run()["message"] == "CanaryPauseStep"
+    r.resume()
+    state = r.run()
+    assert state["phase"] == rel.PAUSED and state["message"] == "InconclusiveAnalysisRun"
+    r.resume()
+    assert r.run()["phase"] == rel.HEALTHY
+
+
+def test_retry_starts_an_aborted_release_from_step_zero():
+    router = MemoryRouter()
+    r = make(analyze=verdicts("Failed"), router=router)
+    r.begin("v1", "v2")
+    r.run()
+    r.retry()
+    assert router.state["step_index"] == 0 and router.state["aborted"] is False
+    assert router.routing.canary_weight == 0 and router.routing.active is True
+
+
+def test_bluegreen_needs_approval_and_never_splits():
+    router = MemoryRouter()
+    with pytest.raises(rel.ReleaseError, match="approve"):
+        make(plan=rel.bluegreen_plan(), strategy="blueGreen", router=router).begin("v1", "v2", approved=False)
+    r = make(plan=rel.bluegreen_plan(), strategy="blueGreen", analyze=verdicts("Successful", "Failed"),
+             router=router)
+    r.begin("v1", "v2", approved=True)
+    r.run()
+    assert [u["canary_weight"] for u in router.updates] == [0, 100, 0]
+    assert router.state["aborted"] is True
+
+
+@pytest.mark.parametrize("weight,active,expected", [
+    (10, True, {"internal": "canary", "enterprise": "stable"}),
+    (0, True, {"internal": "canary", "enterprise": "stable"}),
+    (100, True, {"internal": "canary", "enterprise": "canary"}),
+    (50, False, {"internal": "stable", "enterprise": "stable"}),
+])
+def test_cohorts_internal_always_enterprise_never_until_full(weight, active, expected):
+    routing = Routing(weight, active, always_canary=["internal"], never_canary=["enterprise"])
+    assert routing.cohort_targets() == expected
+    assert routing.weights == ((100 - weight, weight) if active else (100, 0))
+
+
+@pytest.mark.parametrize("value", [-1, 101, "x", 12.5, True, None])
+def test_invalid_weights_are_refused(value):
+    with pytest.raises(RouterError):
+        validate_weight(value)
+
+
+def test_weighted_upstream_keeps_the_ratio_across_server_counts():
+    assert upstream_servers(["s1"], ["c1"], (90, 10)) == ["server s1 weight=9;", "server c1 weight=1;"]
+    lines = upstream_servers(["s1", "s2"], ["c1"], (75, 25))
+    assert lines == ["server s1 weight=3;", "server s2 weight=3;", "server c1 weight=2;"]  # 6:2 = 75:25
+    assert upstream_servers(["s1"], ["c1"], (100, 0)) == ["server s1 weight=1;"]
