@@ -22,7 +22,7 @@ help:
 	@echo "make test-integration  real Prometheus and demo apps on 127.0.0.1"
 	@echo "make sanity       ansible-test sanity on the collection"
 	@echo "make lint         ansible-lint (production profile)"
-	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort)"
+	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills)"
 
 venv: $(VENV)/.installed
 
@@ -75,6 +75,7 @@ lint: venv collection
 bench: venv system-deps collection
 	$(PY) bench/analysis_overhead.py
 	$(PY) bench/fleet_abort.py
+	$(PY) bench/rollback.py
 
 clean:
 	rm -rf $(BUILD) $(SANITY_DIR) tests/output

@@ -137,8 +137,6 @@ class Prometheus(object):
         self.process.stop()
 
 
-
-
 def nginx_binary():
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if not found:

@@ -41,8 +41,8 @@ options:
     required: true
   steps:
     description:
-      - The plan, as Argo Rollouts canary steps - C({setWeight: 10}), C({pause: {duration: 30s}}),
-        C({pause: {}}) (wait for a person), C({analysis: {templates: [{templateName: x}], args: [...]}}).
+      - "The plan, as Argo Rollouts canary steps - C({setWeight: 10}), C({pause: {duration: 30s}}),
+        C({pause: {}}) (wait for a person), C({analysis: {templates: [{templateName: x}], args: [...]}})."
       - Without it, the plan is built from O(weights), O(pause) and O(analysis).
     type: list
     elements: dict

@@ -24,7 +24,8 @@ def ensure_collection_path():
     return COLLECTIONS
 
 
-from processes import (  # noqa: F401,E402  re-exported for the tests
+# re-exported for the tests
+from processes import (  # noqa: F401,E402  pylint: disable=unused-import
     DemoApp, Nginx, Process, Prometheus, free_port, http_get, prometheus_binary, wait_for)
 
 

@@ -16,8 +16,8 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 
+from ansible.module_utils.urls import open_url
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, RouterError, Routing
 
 MARK = "# progressive.delivery routing "
@@ -118,7 +118,7 @@ class NginxRouter(Router):
     def served_routing(self):
         """What the running nginx workers route (from /__pd/routing), or None when unreachable."""
         try:
-            with urllib.request.urlopen("http://%s/__pd/routing" % self.listen, timeout=2) as resp:
+            with open_url("http://%s/__pd/routing" % self.listen, timeout=2) as resp:
                 return json.loads(resp.read().decode("utf-8"))
         except (OSError, ValueError):
             return None
