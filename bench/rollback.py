@@ -84,15 +84,9 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-rollback-")
     started = []
     try:
-        apps = {"stable": harness.DemoApp(version="stable", load_rps=0),
-                "canary": harness.DemoApp(version="canary", load_rps=0)}
-        started += apps.values()
-        prometheus = harness.Prometheus([{"job": k, "address": "127.0.0.1:%d" % a.port, "labels": {"app": "drill"}}
-                                         for k, a in apps.items()], os.path.join(work, "prometheus"))
-        started.append(prometheus)
-        prometheus.wait_for_data('count(up{app="drill"} == 1) == 2', timeout=60)
-        nginx = harness.Nginx(work)
-        started.append(nginx)
+        stack = harness.Stack(work, {"stable": {}, "canary": {}}, label="drill")
+        started.append(stack)
+        apps, prometheus, nginx = stack.apps, stack.prometheus, stack.nginx
         rows = [drill(n, apps, nginx, prometheus, work) for n in range(DRILLS)]
     finally:
         for proc in reversed(started):

@@ -191,3 +191,33 @@ http {
 
     def stop(self):
         self.process.stop()
+
+
+class Stack(object):
+    """App processes (version -> error_rate/latency), the real Prometheus scraping them with the label
+    ``app=<label>`` (ready once every app is up), and nginx. ``stop()`` ends them all, also when the
+    start fails half-way."""
+
+    def __init__(self, workdir, apps, label="app"):
+        self.started = []
+        self.apps = {}
+        try:
+            for version, behaviour in apps.items():
+                self.apps[version] = self._keep(DemoApp(version=version, load_rps=0, **behaviour))
+            self.prometheus = self._keep(Prometheus(
+                [{"job": v, "address": "127.0.0.1:%d" % a.port, "labels": {"app": label}}
+                 for v, a in self.apps.items()], os.path.join(workdir, "prometheus")))
+            self.prometheus.wait_for_data('count(up{app="%s"} == 1) == %d' % (label, len(apps)), timeout=60)
+            self.nginx = self._keep(Nginx(workdir))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _keep(self, proc):
+        self.started.append(proc)
+        return proc
+
+    def stop(self):
+        for proc in reversed(self.started):
+            proc.stop()
+        self.started = []

@@ -178,19 +178,13 @@ def main(argv=None):
     ansible_log = os.path.join(workdir, "ansible.log")
     try:
         log("sandbox in %s (ansible output: %s)" % (workdir, ansible_log))
-        apps = {}
+        stack = processes.Stack(workdir, APPS, label="checkout")
+        started.append(stack)
+        apps, prometheus, nginx = stack.apps, stack.prometheus, stack.nginx
         for version, behaviour in APPS.items():
-            apps[version] = processes.DemoApp(version=version, load_rps=0, **behaviour)
-            started.append(apps[version])
             log("  app %s on 127.0.0.1:%d (error rate %.0f%%, latency %.0f ms)" % (
                 version, apps[version].port, 100 * behaviour["error_rate"], 1000 * behaviour["latency"]))
-        prometheus = processes.Prometheus([{"job": "checkout-%s" % v, "address": "127.0.0.1:%d" % a.port,
-                                            "labels": {"app": "checkout"}} for v, a in apps.items()],
-                                          os.path.join(workdir, "prometheus"))
-        started.append(prometheus)
         log("  prometheus on %s" % prometheus.url)
-        nginx = processes.Nginx(workdir)
-        started.append(nginx)
         listen_port = processes.free_port()
         listen = "127.0.0.1:%d" % listen_port
         log("  nginx, release %s served on %s" % (RELEASE, listen))

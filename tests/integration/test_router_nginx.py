@@ -22,22 +22,12 @@ TEMPLATES = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
 def fleet(tmp_path_factory):
     """Stable v1, a good canary v2 and a bad canary v3 (30% errors, 300 ms), nginx in front, Prometheus."""
     work = str(tmp_path_factory.mktemp("fleet"))
-    started = []
+    stack = harness.Stack(work, {"v1": dict(latency=0.005), "v2": dict(latency=0.005),
+                                 "v3": dict(error_rate=0.3, latency=0.3)}, label="co")
     try:
-        apps = {}
-        for version, error_rate, latency in (("v1", 0.0, 0.005), ("v2", 0.0, 0.005), ("v3", 0.3, 0.3)):
-            apps[version] = harness.DemoApp(version=version, error_rate=error_rate, latency=latency, load_rps=0)
-            started.append(apps[version])
-        prometheus = harness.Prometheus([{"job": v, "address": "127.0.0.1:%d" % a.port, "labels": {"app": "co"}}
-                                         for v, a in apps.items()], os.path.join(work, "prometheus"))
-        started.append(prometheus)
-        prometheus.wait_for_data('count(up{app="co"} == 1) == 3', timeout=60)
-        nginx = harness.Nginx(work)
-        started.append(nginx)
-        yield {"apps": apps, "nginx": nginx, "prometheus": prometheus, "work": work}
+        yield {"apps": stack.apps, "nginx": stack.nginx, "prometheus": stack.prometheus, "work": work}
     finally:
-        for proc in reversed(started):
-            proc.stop()
+        stack.stop()
 
 
 class Release(object):
@@ -189,3 +179,24 @@ def test_a_bad_canary_is_rolled_back_with_no_failed_request_on_stable(fleet, pla
     assert not [x for x in gen.window(0, time.time() + 1) if x.version == "v2" and x.code >= 500]
     assert not [x for x in during if x.code == 0], "a request found no backend during the rollback"
     assert after and all(x.version == "v2" for x in after)
+
+
+def test_restore_previous_puts_the_last_config_back_at_once(fleet, playbook):
+    r = Release(fleet, playbook)
+    r.step("set_weight", weight=10)
+    r.step("set_weight", weight=50)
+    rc, restored = r.step("restore_previous")
+    assert rc == 0 and restored["changed"] is True and restored["weights"]["canary"] == 10
+    assert 12 <= r.versions(200)["v2"] <= 28
+
+
+def test_router_release_in_check_mode_writes_nothing(fleet, playbook):
+    r = Release(fleet, playbook)
+    base = {"stable_version": "v1", "canary_version": "v2", "pause": "3s",
+            "analysis": {"template_file": TEMPLATES}, "prometheus_url": fleet["prometheus"].url}
+    rc, result = r.task("router_release", base, check=True, diff=True)
+    assert rc == 0 and result["changed"] is True, result.get("msg")
+    assert result["next_step"] == {"setWeight": 10}
+    assert any("weight=" in d["after"] for d in result["diff"])
+    assert not os.path.exists(r.conf)
+    assert not os.path.exists(os.path.join(fleet["nginx"].conf_dir, "pd-%s.state.json" % r.name))

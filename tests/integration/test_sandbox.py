@@ -69,14 +69,9 @@ def test_bluegreen_playbook_needs_approval_and_never_switches_to_a_failing_previ
     work = str(tmp_path)
     started = []
     try:
-        apps = {v: harness.DemoApp(version=v, load_rps=0, error_rate=e) for v, e in (("blue", 0), ("green", 0.5))}
-        started += apps.values()
-        prometheus = harness.Prometheus([{"job": v, "address": "127.0.0.1:%d" % a.port, "labels": {"app": "bg"}}
-                                         for v, a in apps.items()], os.path.join(work, "prometheus"))
-        started.append(prometheus)
-        prometheus.wait_for_data('count(up{app="bg"} == 1) == 2', timeout=60)
-        nginx = harness.Nginx(work)
-        started.append(nginx)
+        stack = harness.Stack(work, {"blue": {}, "green": dict(error_rate=0.5)}, label="bg")
+        started.append(stack)
+        apps, prometheus, nginx = stack.apps, stack.prometheus, stack.nginx
         port = harness.free_port()
         variables = {"bluegreen_release_name": "orders",
                      "bluegreen_release_nginx": dict(nginx.router_options(), listen="127.0.0.1:%d" % port,

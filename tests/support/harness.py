@@ -26,7 +26,7 @@ def ensure_collection_path():
 
 # re-exported for the tests
 from processes import (  # noqa: F401,E402  pylint: disable=unused-import
-    DemoApp, Nginx, Process, Prometheus, free_port, http_get, prometheus_binary, wait_for)
+    DemoApp, Nginx, Process, Prometheus, Stack, free_port, http_get, prometheus_binary, wait_for)
 
 
 def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None):

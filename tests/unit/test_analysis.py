@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.progressive.delivery.plugins.module_utils import analysis as an
 from ansible_collections.progressive.delivery.plugins.module_utils.prometheus import (
     PrometheusError, QueryResult)
+from simclock import SimClock
 
 NAN = float("nan")
 
@@ -22,18 +23,6 @@ def vector(*values):
 
 def scalar(value):
     return QueryResult("scalar", [0, "NaN" if math.isnan(value) else repr(value)])
-
-
-class Clock(object):
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds > 0
-        self.now += seconds
 
 
 class Script(object):
@@ -60,7 +49,7 @@ def metric(name="m", **fields):
 
 
 def run(metrics, answers, mode="run", on_empty="fail", max_duration=None, dry_run=None):
-    clock = Clock()
+    clock = SimClock()
     spec = {"metrics": metrics, "dryRun": dry_run or []}
     built = an.build_metrics(spec, mode)
     script = Script(clock, answers)

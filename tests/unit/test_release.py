@@ -9,6 +9,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils import releas
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
     Change, Router, RouterError, Routing, validate_weight)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import upstream_servers
+from simclock import SimClock
 
 
 class MemoryRouter(Router):
@@ -38,17 +39,6 @@ class MemoryRouter(Router):
         self.state = state
 
 
-class Clock(object):
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def verdicts(*phases):
     """An analyze() answering the given phases in turn (each takes 3 simulated seconds)."""
     answers = list(phases)
@@ -60,7 +50,7 @@ def verdicts(*phases):
     return analyze
 
 
-clock = Clock()
+clock = SimClock()
 
 
 def make(plan=None, analyze=None, router=None, strategy="canary", cohorts=None):

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.progressive.delivery.plugins.module_utils import k8s, rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
+from simclock import SimClock
 
 
 def canary(**status):
@@ -128,18 +129,6 @@ def test_act_on_rereads_and_retries_after_a_conflict(monkeypatch):
 
 # --------------------------------------------------------------------------- waiting
 
-class Clock(object):
-    """Simulated time: sleep advances it, so waits are exact and instant."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
 
 def summaries(*states):
     """read() returning one summary per call, then the last for ever."""
@@ -158,7 +147,7 @@ PAUSED = dict(currentStepIndex=1, pauseConditions=[{"reason": "CanaryPauseStep"}
 
 
 def wait(states, target, timeout=30, interval=1.0):
-    clock = Clock()
+    clock = SimClock()
     done, fatal = rollouts.wait_condition(rollouts.parse_wait_for(target))
     waiter = Waiter(summaries(*states), clock=clock, sleep=clock.sleep, interval=interval)
     return waiter.wait(done, timeout, fatal)
