@@ -74,12 +74,14 @@ def write_html(path, report):
             "" if r.get("measured_canary_share") is None else "%.1f%%" % (100 * r["measured_canary_share"]),
             html.escape(r.get("analysis", "")), html.escape(r.get("verdict", ""))) for r in release["timeline"])
         sections.append("""<section><h2>%s &rarr; %s: %s</h2>
-<p>time to detect: %s s &middot; time to restore: %s s &middot; failed requests on the stable path: %d</p>
+<p>%s &middot; failed requests on the stable path: %d</p>
 %s
 %s
 <table><tr><th>elapsed</th><th>step</th><th>weight</th><th>measured</th><th>analysis</th><th>verdict</th></tr>%s</table>
 </section>""" % (html.escape(release["stable_version"]), html.escape(release["version"]), release["verdict"],
-                 release["time_to_detect_s"], release["time_to_restore_s"], release["stable_failures"],
+                 "time to detect: %.2f s &middot; time to restore: %.2f s" % (
+                     release["time_to_detect_s"], release["time_to_restore_s"])
+                 if release["verdict"] == "rolled_back" else "no rollback", release["stable_failures"],
                  weights, errors, rows))
     with open(path, "w") as f:
         f.write("""<!doctype html><html><head><meta charset="utf-8"><title>progressive.delivery sandbox</title>

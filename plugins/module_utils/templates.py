@@ -19,17 +19,22 @@ class TemplateError(Exception):
     """A template file or name that cannot be used, with the fix."""
 
 
-def load_template_file(path):
-    """Every AnalysisTemplate/ClusterAnalysisTemplate document of a YAML file."""
+def load_yaml_documents(path, what="file"):
+    """Every document of a YAML file."""
     if yaml is None:
-        raise TemplateError("PyYAML is required to read template_file")
+        raise TemplateError("PyYAML is required to read %s" % what)
     try:
         with open(path) as f:
-            documents = [d for d in yaml.safe_load_all(f) if d is not None]
+            return [d for d in yaml.safe_load_all(f) if d is not None]
     except (IOError, OSError) as e:
-        raise TemplateError("cannot read template_file %s: %s" % (path, e.strerror or e))
+        raise TemplateError("cannot read %s %s: %s" % (what, path, e.strerror or e))
     except yaml.YAMLError as e:
-        raise TemplateError("template_file %s is not valid YAML: %s" % (path, e))
+        raise TemplateError("%s %s is not valid YAML: %s" % (what, path, e))
+
+
+def load_template_file(path):
+    """Every AnalysisTemplate/ClusterAnalysisTemplate document of a YAML file."""
+    documents = load_yaml_documents(path, "template_file")
     templates = [d for d in documents if isinstance(d, dict) and d.get("kind") in TEMPLATE_KINDS]
     if not templates:
         raise TemplateError("template_file %s holds no AnalysisTemplate or ClusterAnalysisTemplate "

@@ -1,0 +1,225 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rollout_lint: the production-canary checklist over Rollout and AnalysisTemplate manifests.
+
+Each finding names the rule, the object, the field path, what is wrong and the fix. Conditions are
+judged by running them through the collection's own evaluator with an empty result and a NaN, under
+Argo's verdict rules, so "passes on no data" is decided, not guessed from the text."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
+    ERROR, SUCCESSFUL, evaluate_conditions)
+from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, compile_expr
+
+STATEFUL_ANNOTATION = "progressive.delivery/stateful"
+P99_ANNOTATION = "progressive.delivery/p99-request-seconds"
+SEVERITIES = ("error", "warning")
+KINDS = ("Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate")
+
+# rule id -> (severity, what the checklist says)
+RULES = {
+    "no-analysis": ("error", "a canary with steps and no analysis step or background analysis"),
+    "empty-result-passes": ("error", "a successCondition that passes when the query returns no data"),
+    "empty-result-errors": ("warning", "a condition that errors instead of failing when the query returns no data"),
+    "unscoped-query": ("error", "a query not scoped to the canary's pods"),
+    "low-failure-limit": ("warning", "failureLimit below 2"),
+    "missing-template": ("error", "a templateName no template defines"),
+    "short-abort-scale-down": ("error", "abortScaleDownDelaySeconds below twice the stated p99 request time"),
+    "stateful-auto-promotion": ("error", "blue-green for a stateful workload with autoPromotionEnabled true"),
+    "weights-not-increasing": ("error", "setWeight steps that do not increase"),
+}
+HASH_LABELS = ("rollouts-pod-template-hash", "rollouts_pod_template_hash")
+
+
+class Finding(dict):
+    def __init__(self, rule, obj, path, message, fix):
+        severity = RULES[rule][0]
+        super(Finding, self).__init__(rule=rule, severity=severity, object=label(obj), path=path,
+                                      message=message, fix=fix)
+
+
+def label(obj):
+    return "%s/%s" % (obj.get("kind"), (obj.get("metadata") or {}).get("name", "<unnamed>"))
+
+
+class _Metric(object):
+    """What evaluate_conditions needs of a metric."""
+
+    def __init__(self, success, failure):
+        self.success, self.failure = success, failure
+
+
+def _analysis_refs(ro):
+    """(path, reference dict) of every template reference a Rollout makes."""
+    strategy = (ro.get("spec") or {}).get("strategy") or {}
+    refs = []
+    canary = strategy.get("canary") or {}
+    for i, step in enumerate(canary.get("steps") or []):
+        for j, ref in enumerate((step.get("analysis") or {}).get("templates") or []):
+            refs.append(("spec.strategy.canary.steps[%d].analysis.templates[%d]" % (i, j), ref))
+    for j, ref in enumerate((canary.get("analysis") or {}).get("templates") or []):
+        refs.append(("spec.strategy.canary.analysis.templates[%d]" % j, ref))
+    bg = strategy.get("blueGreen") or {}
+    for field in ("prePromotionAnalysis", "postPromotionAnalysis"):
+        for j, ref in enumerate((bg.get(field) or {}).get("templates") or []):
+            refs.append(("spec.strategy.blueGreen.%s.templates[%d]" % (field, j), ref))
+    return refs
+
+
+def _hash_args(rollouts):
+    """Argument names any Rollout fills with a pod-template hash (valueFrom.podTemplateHashValue)."""
+    names = set()
+    for ro in rollouts:
+        strategy = (ro.get("spec") or {}).get("strategy") or {}
+        blocks = [s.get("analysis") or {} for s in (strategy.get("canary") or {}).get("steps") or []]
+        blocks.append((strategy.get("canary") or {}).get("analysis") or {})
+        blocks += [(strategy.get("blueGreen") or {}).get(f) or {} for f in ("prePromotionAnalysis",
+                                                                             "postPromotionAnalysis")]
+        for block in blocks:
+            for arg in block.get("args") or []:
+                if (arg.get("valueFrom") or {}).get("podTemplateHashValue"):
+                    names.add(arg.get("name"))
+    return names
+
+
+def _is_stateful(ro):
+    meta = ro.get("metadata") or {}
+    if str((meta.get("annotations") or {}).get(STATEFUL_ANNOTATION, "")).lower() == "true":
+        return True
+    pod = ((ro.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return any("persistentVolumeClaim" in v for v in pod.get("volumes") or [])
+
+
+def lint_rollout(ro, templates, p99_seconds=None):
+    findings = []
+    spec = ro.get("spec") or {}
+    strategy = spec.get("strategy") or {}
+    canary = strategy.get("canary")
+    if canary is not None:
+        steps = canary.get("steps") or []
+        if steps and not canary.get("analysis") and not any("analysis" in s for s in steps):
+            findings.append(Finding("no-analysis", ro, "spec.strategy.canary.steps",
+                                    "the canary has %d steps and no analysis: nothing stops a bad release" % len(steps),
+                                    "add an analysis step after each setWeight, or spec.strategy.canary.analysis "
+                                    "for background analysis"))
+        last = None
+        for i, step in enumerate(steps):
+            if "setWeight" in step:
+                weight = step["setWeight"]
+                if last is not None and weight <= last:
+                    findings.append(Finding("weights-not-increasing", ro, "spec.strategy.canary.steps[%d].setWeight" % i,
+                                            "setWeight %s does not increase on the previous %s" % (weight, last),
+                                            "order the weights upwards (10, 25, 50, 75, 100)"))
+                last = weight
+        stated = p99_seconds
+        annotated = ((ro.get("metadata") or {}).get("annotations") or {}).get(P99_ANNOTATION)
+        if annotated is not None:
+            stated = float(annotated)
+        delay = canary.get("abortScaleDownDelaySeconds", 30 if canary.get("trafficRouting") else 0)
+        if stated and delay and delay < 2 * stated:
+            findings.append(Finding("short-abort-scale-down", ro, "spec.strategy.canary.abortScaleDownDelaySeconds",
+                                    "abortScaleDownDelaySeconds %s is below twice the p99 request time (%ss): "
+                                    "canary pods are killed with requests in flight" % (delay, stated),
+                                    "set it to at least %d" % int(2 * stated + 0.999)))
+    bg = strategy.get("blueGreen")
+    if bg is not None and _is_stateful(ro) and bg.get("autoPromotionEnabled", True) is not False:
+        findings.append(Finding("stateful-auto-promotion", ro, "spec.strategy.blueGreen.autoPromotionEnabled",
+                                "a stateful workload is promoted without a person: writes could go to the new "
+                                "version before anyone checked it",
+                                "set autoPromotionEnabled: false and promote with bluegreen_promote approved: true"))
+    for path, ref in _analysis_refs(ro):
+        name = ref.get("templateName") or ref.get("clusterTemplateName")
+        kind = "ClusterAnalysisTemplate" if ref.get("clusterTemplateName") or ref.get("clusterScope") \
+            else "AnalysisTemplate"
+        if (kind, name) not in templates:
+            findings.append(Finding("missing-template", ro, path + (".clusterTemplateName" if kind.startswith("Cluster")
+                                                                     else ".templateName"),
+                                    "%s '%s' is not defined in these manifests%s" % (
+                                        kind, name, " or in known_templates" if templates else ""),
+                                    "add the %s, fix the name, or list it in known_templates if it is in the "
+                                    "cluster already" % kind))
+    return findings
+
+
+def lint_template(tpl, hash_args):
+    findings = []
+    spec = tpl.get("spec") or {}
+    for i, metric in enumerate(spec.get("metrics") or []):
+        base = "spec.metrics[%d]" % i
+        name = metric.get("name")
+        query = ((metric.get("provider") or {}).get("prometheus") or {}).get("query")
+        if query is not None:
+            args = set(re.findall(r"\{\{\s*args\.([\w-]+)\s*\}\}", query))
+            scoped = any(h in query for h in HASH_LABELS) or any(
+                a in hash_args or "hash" in a for a in args)
+            if not scoped:
+                findings.append(Finding("unscoped-query", tpl, base + ".provider.prometheus.query",
+                                        "metric '%s' does not select the canary's pods: it averages canary with "
+                                        "stable, so a bad canary hides in good traffic" % name,
+                                        'match the pods by hash, e.g. pod=~".*-{{args.canary-hash}}-.*", with the '
+                                        "arg filled from valueFrom.podTemplateHashValue: Latest"))
+        if metric.get("failureLimit", 0) < 2 and not str(metric.get("failureLimit", "")).startswith("{{"):
+            findings.append(Finding("low-failure-limit", tpl, base + ".failureLimit",
+                                    "metric '%s' has failureLimit %s: a single noisy measurement aborts the release"
+                                    % (name, metric.get("failureLimit", 0)),
+                                    "set failureLimit: 2 (or more) with a count of at least 3"))
+        findings += _empty_result(tpl, base, metric)
+    return findings
+
+
+def _compile(metric, field):
+    source = metric.get(field)
+    if not source or "{{" in source:  # with unresolved args it cannot be judged here
+        return None
+    return compile_expr(source)
+
+
+def _empty_result(tpl, base, metric):
+    try:
+        judged = _Metric(_compile(metric, "successCondition"), _compile(metric, "failureCondition"))
+    except ExprError as e:
+        return [Finding("empty-result-errors", tpl, base + ".successCondition",
+                        "metric '%s': the condition does not parse: %s" % (metric.get("name"), e),
+                        "fix the expression (see docs/analysis.md)")]
+    if judged.success is None and judged.failure is None:
+        return []
+    phases = [(shown, result, evaluate_conditions(judged, result)[0])
+              for shown, result in (("no series", []), ("only NaN", [float("nan")]))]
+    passing = [(shown, result) for shown, result, phase in phases if phase == SUCCESSFUL]
+    if passing:  # the worse finding; its fix covers the other
+        shown, result = passing[0]
+        return [Finding("empty-result-passes", tpl, base + ".successCondition",
+                        "metric '%s' passes when the query returns %s (result = %s)" % (
+                            metric.get("name"), shown, "[]" if not result else "[NaN]"),
+                        "guard it: len(result) > 0 && !isNaN(result[0]) && ...")]
+    if phases[0][2] == ERROR:
+        return [Finding("empty-result-errors", tpl, base + ".successCondition",
+                        "metric '%s' errors when the query returns no series (it ends Error after "
+                        "consecutiveErrorLimit, not Failed)" % metric.get("name"),
+                        "guard it: len(result) > 0 && ...")]
+    return []
+
+
+def lint(documents, known_templates=(), p99_seconds=None):
+    """Findings for every Rollout and (Cluster)AnalysisTemplate among ``documents``."""
+    docs = [d for d in documents if isinstance(d, dict)]
+    templates = set((d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs
+                    if d.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"))
+    for name in known_templates or ():
+        kind, _sep, bare = name.rpartition("/")
+        templates.add((kind or "AnalysisTemplate", bare))
+    rollouts = [d for d in docs if d.get("kind") == "Rollout"]
+    hash_args = _hash_args(rollouts)
+    findings = []
+    for doc in docs:
+        if doc.get("kind") == "Rollout":
+            findings += lint_rollout(doc, templates, p99_seconds)
+        elif doc.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"):
+            findings += lint_template(doc, hash_args)
+    return findings

@@ -1,0 +1,152 @@
+"""rollout_lint: one test a rule, each finding's rule, object, path and fix; a clean canary is clean."""
+
+import copy
+
+import pytest
+
+from ansible_collections.progressive.delivery.plugins.module_utils import lint
+
+GOOD_QUERY = ('sum(rate(http_requests_total{pod=~".*-{{args.canary-hash}}-.*",code!~"5.."}[2m])) / '
+              'sum(rate(http_requests_total{pod=~".*-{{args.canary-hash}}-.*"}[2m]))')
+
+
+def template(name="success-rate", **metric):
+    m = {"name": name, "interval": "30s", "count": 5, "failureLimit": 2,
+         "successCondition": "len(result) > 0 && !isNaN(result[0]) && result[0] >= 0.99",
+         "provider": {"prometheus": {"query": GOOD_QUERY}}}
+    m.update(metric)
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": name},
+            "spec": {"args": [{"name": "canary-hash"}], "metrics": [m]}}
+
+
+def rollout(steps=None, **canary):
+    analysis = {"templates": [{"templateName": "success-rate"}],
+                "args": [{"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}]}
+    strategy = {"steps": steps if steps is not None else [
+        {"setWeight": 10}, {"pause": {"duration": "1m"}}, {"analysis": copy.deepcopy(analysis)},
+        {"setWeight": 50}, {"pause": {"duration": "1m"}}, {"analysis": copy.deepcopy(analysis)}, {"setWeight": 100}],
+        "abortScaleDownDelaySeconds": 30}
+    strategy.update(canary)
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "checkout"},
+            "spec": {"replicas": 4, "strategy": {"canary": strategy},
+                     "template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}}
+
+
+def rules(findings):
+    return sorted(f["rule"] for f in findings)
+
+
+def test_a_production_grade_canary_is_clean():
+    assert lint.lint([rollout(), template()], p99_seconds=1.0) == []
+
+
+def test_no_analysis():
+    findings = lint.lint([rollout(steps=[{"setWeight": 20}, {"pause": {}}, {"setWeight": 100}])])
+    assert rules(findings) == ["no-analysis"]
+    f = findings[0]
+    assert f["object"] == "Rollout/checkout" and f["path"] == "spec.strategy.canary.steps"
+    assert f["severity"] == "error" and "analysis step" in f["fix"]
+    # background analysis counts
+    background = rollout(steps=[{"setWeight": 20}, {"setWeight": 100}],
+                         analysis={"templates": [{"templateName": "success-rate"}]})
+    assert lint.lint([background, template()]) == []
+
+
+@pytest.mark.parametrize("condition", [
+    "all(result, {# >= 0.99})",          # true for an empty vector
+    "!(result[0] < 0.99)",                # true for NaN: NaN < x is false
+    "none(result, {# < 0.99})",
+])
+def test_empty_result_passes(condition):
+    findings = lint.lint([rollout(), template(successCondition=condition)])
+    assert rules(findings) == ["empty-result-passes"]
+    assert findings[0]["path"] == "spec.metrics[0].successCondition"
+    assert "len(result) > 0" in findings[0]["fix"]
+
+
+def test_empty_result_errors_is_a_warning():
+    findings = lint.lint([rollout(), template(successCondition="result[0] >= 0.99")])
+    assert rules(findings) == ["empty-result-errors"] and findings[0]["severity"] == "warning"
+
+
+def test_a_failure_condition_alone_that_stays_false_on_no_data_passes_it():
+    findings = lint.lint([rollout(), template(successCondition=None, failureCondition="any(result, {# > 0.01})")])
+    assert rules(findings) == ["empty-result-passes"]
+
+
+def test_unscoped_query_averages_canary_with_stable():
+    findings = lint.lint([rollout(), template(provider={"prometheus": {
+        "query": 'sum(rate(http_requests_total{service="checkout",code!~"5.."}[2m])) / '
+                 'sum(rate(http_requests_total{service="checkout"}[2m]))'}})])
+    assert rules(findings) == ["unscoped-query"]
+    assert findings[0]["path"] == "spec.metrics[0].provider.prometheus.query"
+    # an argument the Rollout fills with the pod-template hash scopes it, whatever its name
+    tpl = template(provider={"prometheus": {"query": 'up{rs="{{args.latest}}"}'}})
+    ro = rollout()
+    ro["spec"]["strategy"]["canary"]["steps"][2]["analysis"]["args"] = [
+        {"name": "latest", "valueFrom": {"podTemplateHashValue": "Latest"}}]
+    assert "unscoped-query" not in rules(lint.lint([ro, tpl]))
+
+
+def test_low_failure_limit():
+    findings = lint.lint([rollout(), template(failureLimit=1)])
+    assert rules(findings) == ["low-failure-limit"] and findings[0]["path"] == "spec.metrics[0].failureLimit"
+    no_limit = template()
+    del no_limit["spec"]["metrics"][0]["failureLimit"]
+    assert rules(lint.lint([rollout(), no_limit])) == ["low-failure-limit"]  # Argo's default is 0
+
+
+def test_missing_template():
+    findings = lint.lint([rollout()])
+    assert rules(findings) == ["missing-template", "missing-template"]
+    assert findings[0]["path"] == "spec.strategy.canary.steps[2].analysis.templates[0].templateName"
+    assert lint.lint([rollout()], known_templates=["success-rate"]) == []
+    cluster = rollout()
+    cluster["spec"]["strategy"]["canary"]["steps"][2]["analysis"]["templates"] = [{"clusterTemplateName": "slo"}]
+    found = lint.lint([cluster, template()])
+    assert [f["path"] for f in found] == ["spec.strategy.canary.steps[2].analysis.templates[0].clusterTemplateName"]
+    assert "ClusterAnalysisTemplate 'slo'" in found[0]["message"]
+    assert lint.lint([cluster, template()], known_templates=["ClusterAnalysisTemplate/slo"]) == []
+
+
+def test_short_abort_scale_down_against_the_stated_p99():
+    assert rules(lint.lint([rollout(abortScaleDownDelaySeconds=3), template()], p99_seconds=2.0)) == [
+        "short-abort-scale-down"]
+    assert lint.lint([rollout(abortScaleDownDelaySeconds=4), template()], p99_seconds=2.0) == []
+    annotated = rollout(abortScaleDownDelaySeconds=10)
+    annotated["metadata"]["annotations"] = {lint.P99_ANNOTATION: "6"}
+    finding = lint.lint([annotated, template()])[0]
+    assert finding["rule"] == "short-abort-scale-down" and finding["fix"] == "set it to at least 12"
+    assert lint.lint([rollout(abortScaleDownDelaySeconds=3), template()]) == []  # no p99 stated: not judged
+
+
+def bluegreen(**strategy):
+    ro = rollout()
+    ro["spec"]["strategy"] = {"blueGreen": dict({"activeService": "a", "previewService": "p"}, **strategy)}
+    ro["spec"]["template"]["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "d"}}]
+    return ro
+
+
+def test_stateful_blue_green_needs_a_person():
+    assert rules(lint.lint([bluegreen()])) == ["stateful-auto-promotion"]
+    assert rules(lint.lint([bluegreen(autoPromotionEnabled=True)])) == ["stateful-auto-promotion"]
+    assert lint.lint([bluegreen(autoPromotionEnabled=False)]) == []
+    stateless = bluegreen()
+    del stateless["spec"]["template"]["spec"]["volumes"]
+    assert lint.lint([stateless]) == []
+    stateless["metadata"]["annotations"] = {lint.STATEFUL_ANNOTATION: "true"}
+    assert rules(lint.lint([stateless])) == ["stateful-auto-promotion"]
+
+
+def test_weights_must_increase():
+    steps = copy.deepcopy(rollout()["spec"]["strategy"]["canary"]["steps"])
+    steps[3] = {"setWeight": 10}
+    findings = lint.lint([rollout(steps=steps), template()])
+    assert rules(findings) == ["weights-not-increasing"]
+    assert findings[0]["path"] == "spec.strategy.canary.steps[3].setWeight"
+
+
+def test_every_rule_is_tested_here():
+    import sys
+    source = open(sys.modules[__name__].__file__).read()
+    assert all(rule in source for rule in lint.RULES)
