@@ -79,8 +79,8 @@ def _hash_args(rollouts):
         strategy = (ro.get("spec") or {}).get("strategy") or {}
         blocks = [s.get("analysis") or {} for s in (strategy.get("canary") or {}).get("steps") or []]
         blocks.append((strategy.get("canary") or {}).get("analysis") or {})
-        blocks += [(strategy.get("blueGreen") or {}).get(f) or {} for f in ("prePromotionAnalysis",
-                                                                             "postPromotionAnalysis")]
+        bg = strategy.get("blueGreen") or {}
+        blocks += [bg.get(f) or {} for f in ("prePromotionAnalysis", "postPromotionAnalysis")]
         for block in blocks:
             for arg in block.get("args") or []:
                 if (arg.get("valueFrom") or {}).get("podTemplateHashValue"):
@@ -138,8 +138,8 @@ def lint_rollout(ro, templates, p99_seconds=None):
         kind = "ClusterAnalysisTemplate" if ref.get("clusterTemplateName") or ref.get("clusterScope") \
             else "AnalysisTemplate"
         if (kind, name) not in templates:
-            findings.append(Finding("missing-template", ro, path + (".clusterTemplateName" if kind.startswith("Cluster")
-                                                                     else ".templateName"),
+            field = ".clusterTemplateName" if kind.startswith("Cluster") else ".templateName"
+            findings.append(Finding("missing-template", ro, path + field,
                                     "%s '%s' is not defined in these manifests%s" % (
                                         kind, name, " or in known_templates" if templates else ""),
                                     "add the %s, fix the name, or list it in known_templates if it is in the "

@@ -139,8 +139,8 @@ def main():
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[params["fail_on"]]
     summary = "; ".join("%s %s %s: %s" % (f["severity"], f["rule"], f["object"], f["path"]) for f in findings)
     if any(f["severity"] in failing for f in findings):
-        module.fail_json(msg="rollout_lint: %d error(s), %d warning(s): %s" % (counts["error"], counts["warning"],
-                                                                            summary), **result)
+        module.fail_json(msg="rollout_lint: %d error(s), %d warning(s): %s" % (
+            counts["error"], counts["warning"], summary), **result)
     result["msg"] = "rollout_lint: %d object(s) checked, %s" % (
         len(checked), "clean" if not findings else "%d warning(s): %s" % (len(findings), summary))
     module.exit_json(**result)

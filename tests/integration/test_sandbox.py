@@ -84,6 +84,7 @@ def test_bluegreen_playbook_needs_approval_and_never_switches_to_a_failing_previ
                      "bluegreen_release_prometheus_url": prometheus.url}
         text = "- name: blue-green\n  ansible.builtin.import_playbook: %s\n" % os.path.join(
             harness.ROOT, "playbooks", "bluegreen_release.yml")
+
         def switch(tasks):
             return [t for t in tasks if ": Switch the release" in t["_task"]][0]
         rc, tasks, out = playbook(text, extra_vars=variables)
