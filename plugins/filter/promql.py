@@ -22,6 +22,7 @@ def _wrap(name, builder):
 class FilterModule(object):
     def filters(self):
         return {
+            "promql_matchers": _wrap("promql_matchers", promql.matchers),
             "promql_success_rate": _wrap("promql_success_rate", promql.success_rate),
             "promql_error_rate": _wrap("promql_error_rate", promql.error_rate),
             "promql_latency_quantile": _wrap("promql_latency_quantile", promql.latency_quantile),

@@ -3,7 +3,8 @@
 Enough of the API for the collection's tests to run unchanged against it or a real cluster:
 discovery (/version, /api, /apis, resource lists for core and the Argo Rollouts CRD group),
 create/get/list/replace/delete, label selectors, merge patch and JSON patch, the status
-subresource, resourceVersion with 409 Conflict, and RBAC for impersonated users (Roles,
+subresource, resourceVersion with 409 Conflict, the Argo Rollouts CRD schemas (422 Invalid, see
+crd_schemas.py), and RBAC for impersonated users (Roles,
 ClusterRoles and their bindings; the kubeconfig's own user is an administrator allowed to
 impersonate, as on a kind cluster). There is no controller: tests write ``status`` themselves
 where Argo Rollouts would.
@@ -17,11 +18,18 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import crd_schemas
+
 # (group, version) -> [(plural, kind, namespaced, has_status)]
 RESOURCES = {
     ("", "v1"): [("namespaces", "Namespace", False, True), ("secrets", "Secret", True, False),
                  ("configmaps", "ConfigMap", True, False), ("services", "Service", True, True),
-                 ("pods", "Pod", True, True)],
+                 ("pods", "Pod", True, True), ("serviceaccounts", "ServiceAccount", True, False)],
+    ("policy", "v1"): [("poddisruptionbudgets", "PodDisruptionBudget", True, True)],
+    ("monitoring.coreos.com", "v1"): [("servicemonitors", "ServiceMonitor", True, False),
+                                      ("podmonitors", "PodMonitor", True, False),
+                                      ("prometheusrules", "PrometheusRule", True, False)],
+    ("apiextensions.k8s.io", "v1"): [("customresourcedefinitions", "CustomResourceDefinition", False, True)],
     ("apps", "v1"): [("replicasets", "ReplicaSet", True, True), ("deployments", "Deployment", True, True)],
     ("rbac.authorization.k8s.io", "v1"): [("roles", "Role", True, False), ("rolebindings", "RoleBinding", True, False),
                                           ("clusterroles", "ClusterRole", False, False),
@@ -324,6 +332,7 @@ class KubeAPI(object):
     def handle(self, method, group, api_version, spec, namespace, name, sub, params, body, content_type):
         plural, kind, namespaced, _has_status = spec
         store = self.store.objects
+        dry_run = params.get("dryRun") == "All"  # answered as if done, nothing stored
         key = (group, plural, namespace if namespaced else None, name)
         what = '%s "%s"' % (plural if not group else "%s.%s" % (plural, group), name)
         if method == "GET" and name is None:
@@ -346,13 +355,18 @@ class KubeAPI(object):
                     return _status(404, "NotFound", 'namespaces "%s" not found' % namespace)
                 meta["namespace"] = namespace
             key = (group, plural, namespace if namespaced else None, meta.get("name"))
+            invalid = crd_schemas.problems(group, plural, obj)
+            if invalid:
+                return _status(422, "Invalid", '%s.%s "%s" is invalid: %s' % (kind, group, meta.get("name"),
+                                                                              "; ".join(invalid)))
             if key in store:
                 return _status(409, "AlreadyExists", '%s "%s" already exists' % (plural, meta.get("name")),
                                {"name": meta.get("name"), "kind": plural})
             obj["apiVersion"], obj["kind"] = api_version, kind
             meta.update(uid=str(uuid.uuid4()), resourceVersion=self.store.next_version(), generation=1,
                         creationTimestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-            store[key] = obj
+            if not dry_run:
+                store[key] = obj
             return 201, copy.deepcopy(obj)
         current = store.get(key)
         if current is None:
@@ -368,7 +382,8 @@ class KubeAPI(object):
         if method == "GET":
             return 200, copy.deepcopy(current)
         if method == "DELETE":
-            del store[key]
+            if not dry_run:
+                del store[key]
             return 200, copy.deepcopy(current)
         if method == "PUT":
             sent = (body.get("metadata") or {}).get("resourceVersion")
@@ -391,6 +406,10 @@ class KubeAPI(object):
         else:
             return _status(405, "MethodNotAllowed", "the server does not allow this method")
         # the status subresource changes only status; the main resource never changes status
+        if sub != "status":
+            invalid = crd_schemas.problems(group, plural, updated)
+            if invalid:
+                return _status(422, "Invalid", '%s.%s "%s" is invalid: %s' % (kind, group, name, "; ".join(invalid)))
         if sub == "status":
             result = copy.deepcopy(current)
             result["status"] = updated.get("status")
@@ -412,7 +431,8 @@ class KubeAPI(object):
             result["metadata"]["resourceVersion"] = self.store.next_version()
         else:
             result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        store[key] = result
+        if not dry_run:
+            store[key] = result
         return 200, copy.deepcopy(result)
 
 

@@ -1,0 +1,190 @@
+"""The platform and app roles on the Kubernetes test tier (or the cluster in K8S_AUTH_KUBECONFIG).
+
+Each role converges, converges again with no change, leaves the cluster alone in check mode, and its
+rendered manifests validate: core kinds against the Kubernetes schemas (kubernetes-validate), Argo
+Rollouts kinds against the CRD schemas the API server holds, PrometheusRule groups with promtool,
+dashboard queries with the real Prometheus, and the Rollouts and AnalysisTemplates lint clean."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes.dynamic.exceptions import UnprocessibleEntityError
+
+import controller
+from ansible_collections.progressive.delivery.plugins.module_utils import lint
+
+K8S_VERSION = "1.31"
+
+
+@pytest.fixture
+def namespace(kube):
+    _kubeconfig, client, _ns = kube
+    name = "pd-role-%s" % uuid.uuid4().hex[:6]
+    namespaces = client.resources.get(api_version="v1", kind="Namespace")
+    namespaces.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    namespaces.delete(name=name)
+
+
+def converge(playbook, kube, role, variables, check=False):
+    text = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: progressive.delivery.%s
+""" % role
+    rc, tasks, out = playbook(text, extra_vars=variables, check=check, env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc == 0, out[-3000:]
+    return tasks
+
+
+def changed(tasks):
+    """Tasks that changed something other than the local render of the manifests."""
+    return [t["_task"] for t in tasks if t.get("changed") and "Render the manifests" not in t["_task"]
+            and "manifest directory" not in t["_task"]]
+
+
+def rendered(directory):
+    docs = []
+    for path in sorted(glob.glob(os.path.join(directory, "**", "*.yaml"), recursive=True)):
+        with open(path) as f:
+            docs += [d for d in yaml.safe_load_all(f) if d]
+    return docs
+
+
+def validate_core(docs):
+    """Every kind kubernetes-validate has a schema for, strictly; returns the kinds checked."""
+    checked = []
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+            checked.append(doc["kind"])
+        except kubernetes_validate.SchemaNotFoundError:
+            continue  # CRDs: validated by the API server's CRD schemas on apply
+    return checked
+
+
+def in_cluster(kube, namespace, docs):
+    """Each rendered object, read back from the API."""
+    _kubeconfig, client, _ns = kube
+    return [controller.get(client, namespace, d["metadata"]["name"], kind=d["kind"], api_version=d["apiVersion"])
+            for d in docs]
+
+
+@pytest.mark.parametrize("router", ["istio", "nginx"])
+def test_canary_app_converges_validates_and_lints_clean(playbook, kube, namespace, tmp_path, router):
+    variables = {"canary_app_name": "checkout", "canary_app_namespace": namespace,
+                 "canary_app_image": "registry.local/checkout:1.4.2", "canary_app_traffic_router": router,
+                 "canary_app_host": "checkout.example.com", "canary_app_manifest_dir": str(tmp_path / "m")}
+    if router == "nginx":
+        variables["canary_app_never_canary"] = []  # ingress-nginx cannot hold a cohort back
+    first = converge(playbook, kube, "canary_app", variables)
+    assert changed(first)
+    second = converge(playbook, kube, "canary_app", variables)
+    assert changed(second) == []
+    docs = rendered(str(tmp_path / "m"))
+    kinds = sorted(d["kind"] for d in docs)
+    expected = ["AnalysisTemplate"] * 5 + ["PodDisruptionBudget", "Rollout", "Service", "Service"]
+    expected += ["DestinationRule", "VirtualService"] if router == "istio" else ["Ingress"]
+    assert kinds == sorted(expected)
+    assert sorted(validate_core(docs)) == sorted(k for k in expected if k in (
+        "PodDisruptionBudget", "Service", "Ingress"))
+    assert lint.lint(docs, p99_seconds=1.0) == []  # warnings included
+    objects = in_cluster(kube, namespace, docs)
+    rollout = [o for o in objects if o["kind"] == "Rollout"][0]
+    canary = rollout["spec"]["strategy"]["canary"]
+    assert [s["setWeight"] for s in canary["steps"] if "setWeight" in s] == [10, 25, 50, 75]
+    assert sum(1 for s in canary["steps"] if "analysis" in s) == 4
+    assert canary["abortScaleDownDelaySeconds"] >= 2 * 1.0
+    if router == "istio":
+        vs = [o for o in objects if o["kind"] == "VirtualService"][0]
+        names = [r["name"] for r in vs["spec"]["http"]]
+        assert names == ["cohort-internal", "cohort-enterprise", "primary"]
+        assert vs["spec"]["http"][1]["route"][0]["destination"]["subset"] == "stable"
+    templates = [o for o in objects if o["kind"] == "AnalysisTemplate"]
+    for tpl in templates:
+        assert "{{args.canary-hash}}" in tpl["spec"]["metrics"][0]["provider"]["prometheus"]["query"]
+
+
+def test_bluegreen_app_for_a_stateful_workload(playbook, kube, namespace, tmp_path):
+    variables = {"bluegreen_app_name": "orders", "bluegreen_app_namespace": namespace,
+                 "bluegreen_app_image": "registry.local/orders:8", "bluegreen_app_volume_claim": "orders-data",
+                 "bluegreen_app_manifest_dir": str(tmp_path / "m")}
+    assert changed(converge(playbook, kube, "bluegreen_app", variables))
+    assert changed(converge(playbook, kube, "bluegreen_app", variables)) == []
+    docs = rendered(str(tmp_path / "m"))
+    assert sorted(validate_core(docs)) == ["Service", "Service"]
+    assert lint.lint(docs) == []
+    rollout = [o for o in in_cluster(kube, namespace, docs) if o["kind"] == "Rollout"][0]
+    bg = rollout["spec"]["strategy"]["blueGreen"]
+    assert bg["autoPromotionEnabled"] is False and bg["scaleDownDelaySeconds"] == 300
+    assert bg["activeService"] == "orders-active" and bg["previewService"] == "orders-preview"
+    assert [t["templateName"] for t in bg["prePromotionAnalysis"]["templates"]] == [
+        "orders-success-rate", "orders-error-rate", "orders-latency-p95"]
+    # the linter would refuse the same workload with auto-promotion
+    bg["autoPromotionEnabled"] = True
+    others = [d for d in docs if d["kind"] != "Rollout"]
+    assert [f["rule"] for f in lint.lint([rollout] + others)] == ["stateful-auto-promotion"]
+
+
+def test_check_mode_leaves_the_cluster_alone(playbook, kube, namespace, tmp_path):
+    variables = {"canary_app_name": "checkout", "canary_app_namespace": namespace,
+                 "canary_app_image": "registry.local/checkout:1", "canary_app_manifest_dir": str(tmp_path / "m")}
+    tasks = converge(playbook, kube, "canary_app", variables, check=True)
+    assert changed(tasks)  # it would create them
+    _kubeconfig, client, _ns = kube
+    for kind, api_version in (("Rollout", controller.ARGO), ("AnalysisTemplate", controller.ARGO),
+                              ("Service", "v1")):
+        assert controller.api(client, kind, api_version).get(namespace=namespace).to_dict()["items"] == []
+
+
+def test_alerting_rules_pass_promtool(playbook, kube, namespace, tmp_path):
+    variables = {"alerting_rules_namespace": namespace, "alerting_rules_selector": {"namespace": namespace},
+                 "alerting_rules_manifest_dir": str(tmp_path / "m")}
+    assert changed(converge(playbook, kube, "alerting_rules", variables))
+    assert changed(converge(playbook, kube, "alerting_rules", variables)) == []
+    rule = rendered(str(tmp_path / "m"))[0]
+    assert [r["alert"] for r in rule["spec"]["groups"][0]["rules"]] == [
+        "CanaryErrorBudgetBurn", "RolloutAborted", "AnalysisInconclusiveTooLong", "RolloutStuckAtStep"]
+    promtool = shutil.which("promtool") or "/usr/bin/promtool"
+    rules_file = tmp_path / "rules.yml"
+    rules_file.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+    proc = subprocess.run([promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS: 4 rules found" in proc.stdout
+
+
+def test_dashboard_queries_run_in_prometheus(playbook, kube, namespace, tmp_path, prometheus):
+    variables = {"grafana_dashboards_namespace": namespace, "grafana_dashboards_selector": {"namespace": "shop"},
+                 "grafana_dashboards_manifest_dir": str(tmp_path / "m")}
+    assert changed(converge(playbook, kube, "grafana_dashboards", variables))
+    assert changed(converge(playbook, kube, "grafana_dashboards", variables)) == []
+    cm = rendered(str(tmp_path / "m"))[0]
+    assert validate_core([cm]) == ["ConfigMap"] and cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(cm["data"]["rollouts.json"])
+    titles = [p["title"] for p in dashboard["panels"]]
+    assert len(titles) == 8 and "Traffic share per version (measured canary weight)" in titles
+    for panel in dashboard["panels"]:
+        prometheus.query(panel["targets"][0]["expr"])  # raises on a query Prometheus cannot parse
+    # against the demo apps' real series, the error-rate panel tells the bad pods from the good ones
+    # (the test apps carry a pod label, not the hash label the ServiceMonitor adds in a cluster)
+    errors = [p for p in dashboard["panels"] if p["title"].startswith("Error rate")][0]["targets"][0]["expr"]
+    by_pod = prometheus.query(errors.replace("rollouts_pod_template_hash", "pod"))
+    rates = dict((r["metric"]["pod"], float(r["value"][1])) for r in by_pod)
+    assert rates and max(rates.values()) > 0.1 and min(rates.values()) == 0.0
+
+
+def test_the_api_server_refuses_an_invalid_rollout(kube, namespace):
+    _kubeconfig, client, _ns = kube
+    body = {"apiVersion": controller.ARGO, "kind": "Rollout", "metadata": {"name": "typo"},
+            "spec": {"replicas": 1, "strategy": {"canary": {"steps": [{"setWeight": "ten"}]}}}}
+    with pytest.raises(UnprocessibleEntityError) as raised:
+        controller.api(client, "Rollout").create(body, namespace=namespace)
+    assert "setWeight" in str(raised.value.body)
