@@ -18,6 +18,7 @@ import yaml
 from kubernetes.dynamic.exceptions import UnprocessibleEntityError
 
 import controller
+import harness
 from ansible_collections.progressive.delivery.plugins.module_utils import lint
 
 K8S_VERSION = "1.31"
@@ -188,3 +189,75 @@ def test_the_api_server_refuses_an_invalid_rollout(kube, namespace):
     with pytest.raises(UnprocessibleEntityError) as raised:
         controller.api(client, "Rollout").create(body, namespace=namespace)
     assert "setWeight" in str(raised.value.body)
+
+
+@pytest.fixture
+def shop(kube):
+    """The namespace the demo apps' series carry (namespace="shop"), created if missing."""
+    _kubeconfig, client, _ns = kube
+    namespaces = client.resources.get(api_version="v1", kind="Namespace")
+    if "shop" not in [n["metadata"]["name"] for n in namespaces.get().to_dict()["items"]]:
+        namespaces.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    return "shop"
+
+
+def test_service_monitor_proves_prometheus_has_what_the_analysis_needs(playbook, kube, shop, tmp_path, prometheus):
+    variables = {"service_monitor_name": "checkout-%s" % uuid.uuid4().hex[:4], "service_monitor_namespace": shop,
+                 "service_monitor_selector": {"app.kubernetes.io/name": "checkout"},
+                 "service_monitor_job": "checkout-healthy", "service_monitor_prometheus_url": prometheus.url,
+                 "service_monitor_manifest_dir": str(tmp_path / "m")}
+    tasks = converge(playbook, kube, "service_monitor", variables)
+    checks = [t for t in tasks if "Every metric exists" in t["_task"]][0]["results"]
+    assert [r["msg"].split(":")[0] for r in checks] == ["http_requests_total", "http_request_duration_seconds_bucket"]
+    assert all(" series with " in r["msg"] for r in checks)
+    assert changed(converge(playbook, kube, "service_monitor", variables)) == []
+    monitor = rendered(str(tmp_path / "m"))[0]
+    assert monitor["spec"]["podTargetLabels"] == ["rollouts-pod-template-hash"]
+    assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    # a label the templates match on that the app does not export: refused, naming it
+    text = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: progressive.delivery.service_monitor
+"""
+    rc, tasks, out = playbook(text, extra_vars=dict(variables, service_monitor_expected_metrics={
+        "http_requests_total": ["code", "tenant"]}), env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc != 0 and "http_requests_total of job checkout-healthy: missing label(s) tenant" in out
+
+
+def test_prometheus_stack_checks_an_existing_prometheus(playbook, kube, prometheus):
+    tasks = converge(playbook, kube, "prometheus_stack", {"prometheus_stack_url": prometheus.url})
+    report = [t for t in tasks if "Report the Prometheus" in t["_task"]][0]
+    assert report["msg"].startswith("Prometheus 2.") and "answers queries" in report["msg"]
+    assert changed(tasks) == []
+    text = "- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: progressive.delivery.prometheus_stack\n"
+    rc, _tasks, out = playbook(text, extra_vars={"prometheus_stack_url": "http://127.0.0.1:%d" % harness.free_port(),
+                                                 "prometheus_stack_wait_seconds": 5},
+                               env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc != 0 and "Wait until Prometheus is ready" in out
+
+
+def test_argo_rollouts_from_manifests_waits_for_the_controller(playbook, kube, namespace, tmp_path):
+    _kubeconfig, client, _ns = kube
+    variables = {"argo_rollouts_mode": "manifests", "argo_rollouts_namespace": namespace,
+                 "argo_rollouts_manifest_file": os.path.join(os.path.dirname(__file__), "files",
+                                                             "argo-rollouts-install.yaml"),
+                 "argo_rollouts_manifest_dir": str(tmp_path / "m"), "argo_rollouts_wait_seconds": 60}
+    ready = controller.React(client, namespace, "argo-rollouts", lambda d: True, {
+        "replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "updatedReplicas": 1, "observedGeneration": 1,
+        "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]},
+        kind="Deployment", api_version="apps/v1", delay=2)
+    tasks = converge(playbook, kube, "argo_rollouts", variables)
+    assert ready.join()
+    assert changed(tasks)
+    wait = [t for t in tasks if "controller is Available" in t["_task"]][0]
+    assert wait["resources"][0]["metadata"]["name"] == "argo-rollouts"
+    assert changed(converge(playbook, kube, "argo_rollouts", variables)) == []
+    kinds = sorted(d["kind"] for d in rendered(str(tmp_path / "m")))
+    assert kinds == ["Service", "ServiceMonitor"]
+    rc, _tasks, out = playbook("- hosts: localhost\n  gather_facts: false\n  roles:\n"
+                               "    - role: progressive.delivery.argo_rollouts\n",
+                               extra_vars=dict(variables, argo_rollouts_manifest_file=""),
+                               env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc != 0 and "needs argo_rollouts_manifest_file" in out

@@ -18,10 +18,10 @@ def get(client, namespace, name, kind="Rollout", api_version=ARGO):
     return api(client, kind, api_version).get(name=name, namespace=namespace).to_dict()
 
 
-def write_status(client, namespace, name, status, kind="Rollout"):
+def write_status(client, namespace, name, status, kind="Rollout", api_version=ARGO):
     """Merge ``status`` into the object's status (None removes a field), as the controller would."""
     from kubernetes.dynamic.exceptions import ConflictError
-    resource = api(client, kind)
+    resource = api(client, kind, api_version)
     for _attempt in range(10):
         obj = resource.get(name=name, namespace=namespace).to_dict()
         merged = copy.deepcopy(obj.get("status") or {})
@@ -42,21 +42,27 @@ class React(object):
     """In the background, wait (bounded) for ``when(obj)`` and then write ``status``: a controller
     answering what a module asked for. ``join()`` says whether it acted."""
 
-    def __init__(self, client, namespace, name, when, status, timeout=60, delay=0.5, kind="Rollout"):
+    def __init__(self, client, namespace, name, when, status, timeout=60, delay=0.5, kind="Rollout",
+                 api_version=ARGO):
         self.acted = False
         self.error = None
         self.thread = threading.Thread(target=self._run, args=(client, namespace, name, when, status, timeout,
-                                                               delay, kind), daemon=True)
+                                                               delay, kind, api_version), daemon=True)
         self.thread.start()
 
-    def _run(self, client, namespace, name, when, status, timeout, delay, kind):
+    def _run(self, client, namespace, name, when, status, timeout, delay, kind, api_version):
+        from kubernetes.dynamic.exceptions import NotFoundError
         deadline = time.time() + timeout
         try:
             while time.time() < deadline:
-                if when(get(client, namespace, name, kind)):
+                try:
+                    obj = get(client, namespace, name, kind, api_version)
+                except NotFoundError:  # not created yet
+                    obj = None
+                if obj is not None and when(obj):
                     time.sleep(delay)  # the controller's reconcile takes a moment
-                    write_status(client, namespace, name, status(get(client, namespace, name, kind))
-                                 if callable(status) else status, kind)
+                    write_status(client, namespace, name, status(get(client, namespace, name, kind, api_version))
+                                 if callable(status) else status, kind, api_version)
                     self.acted = True
                     return
                 time.sleep(0.1)
