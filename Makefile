@@ -13,13 +13,14 @@ SANITY_ROOT := $(SANITY_DIR)/ansible_collections
 PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help demo venv system-deps collection test test-unit test-integration sanity lint docs bench clean
+.PHONY: help demo molecule venv system-deps collection test test-unit test-integration sanity lint docs bench clean
 
 help:
 	@echo "make demo         the sandbox: a good release promoted, a bad one rolled back (real Prometheus, nginx)"
 	@echo "make test         every test tier: unit, integration (real Prometheus), sanity, lint"
 	@echo "make test-unit    pure-logic tests"
 	@echo "make test-integration  real Prometheus and demo apps on 127.0.0.1"
+	@echo "make molecule     one molecule scenario a role (converge, idempotence, verify)"
 	@echo "make sanity       ansible-test sanity on the collection"
 	@echo "make lint         ansible-lint (production profile)"
 	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills)"
@@ -42,7 +43,7 @@ collection:
 demo: venv system-deps collection
 	$(PY) sandbox/run.py
 
-test: venv system-deps collection test-unit test-integration sanity lint docs
+test: venv system-deps collection test-unit test-integration molecule sanity lint docs
 
 test-unit: venv collection
 	$(PY) -m pytest tests/unit -q
@@ -60,6 +61,11 @@ docs: venv collection
 # ansible-test wants the collection under ansible_collections/NS/NAME and its dependencies
 # beside it; it also downloads a pip bootstrap script from outside the package registries,
 # so an offline stand-in is put in its cache when none is there.
+# one scenario a role: converge, converge again with no change, verify; on the cluster in MOLECULE_KUBECONFIG,
+# else on the local Kubernetes API test server
+molecule: venv collection
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+
 sanity: venv
 	rm -rf $(SANITY_DIR)
 	mkdir -p $(SANITY_ROOT)/progressive/delivery $(SANITY_ROOT)/kubernetes

@@ -439,3 +439,32 @@ class KubeAPI(object):
 def _unquote(value):
     from urllib.parse import unquote_plus
     return unquote_plus(value)
+
+
+def main(argv=None):
+    """Serve until terminated, writing a kubeconfig for it (molecule scenarios use this)."""
+    import argparse
+    import os
+    import signal
+    import time
+    parser = argparse.ArgumentParser(description="local Kubernetes API test server on 127.0.0.1")
+    parser.add_argument("--kubeconfig", required=True, help="where to write a kubeconfig for the server")
+    parser.add_argument("--namespace", action="append", default=[], help="namespaces to create")
+    args = parser.parse_args(argv)
+    server = KubeAPI().start()
+    for ns in args.namespace:
+        server.store.objects[("", "namespaces", None, ns)] = {
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": ns, "resourceVersion": server.store.next_version(), "uid": str(uuid.uuid4())}}
+    os.makedirs(os.path.dirname(os.path.abspath(args.kubeconfig)), exist_ok=True)
+    server.kubeconfig(args.kubeconfig)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
