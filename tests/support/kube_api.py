@@ -458,7 +458,10 @@ def main(argv=None):
             "metadata": {"name": ns, "resourceVersion": server.store.next_version(), "uid": str(uuid.uuid4())}}
     os.makedirs(os.path.dirname(os.path.abspath(args.kubeconfig)), exist_ok=True)
     server.kubeconfig(args.kubeconfig)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, terminated)
     try:
         while True:
             time.sleep(3600)
