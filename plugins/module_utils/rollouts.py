@@ -169,6 +169,13 @@ def summarize(ro, replicasets=(), analysisruns=()):
         rs = by_hash.get(h)
         return _images((rs.get("spec") or {}).get("template")) if rs else None
 
+    def readiness(h):
+        rs = by_hash.get(h)
+        if not rs:
+            return None
+        return {"replicaset": rs["metadata"].get("name"), "desired": (rs.get("spec") or {}).get("replicas", 0),
+                "available": (rs.get("status") or {}).get("availableReplicas", 0)}
+
     revision = meta.get("annotations", {}).get(REVISION_ANNOTATION)
     runs = []
     for ar in analysisruns:
@@ -192,7 +199,7 @@ def summarize(ro, replicasets=(), analysisruns=()):
         "current_step": steps[index] if steps and index is not None and index < len(steps) else None,
         "set_weight": set_weight, "actual_weight": actual,
         "stable_hash": stable_hash, "canary_hash": canary_hash,
-        "stable_images": images_of(stable_hash), "canary_images": images_of(canary_hash) or _images(spec.get("template")),
+        "stable_images": images_of(stable_hash), "stable_replicaset": readiness(stable_hash), "canary_images": images_of(canary_hash) or _images(spec.get("template")),
         "fully_promoted": bool(stable_hash) and stable_hash == canary_hash,
         "replicas": {"desired": spec.get("replicas", 1), "current": status.get("replicas", 0),
                      "updated": status.get("updatedReplicas", 0), "ready": status.get("readyReplicas", 0),

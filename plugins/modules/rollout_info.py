@@ -86,6 +86,9 @@ rollouts:
     canary_images:
       description: Container name to image of the desired (canary, or blue-green preview) ReplicaSet.
       type: dict
+    stable_replicaset:
+      description: The stable ReplicaSet's C(replicaset) name, C(desired) and C(available) replicas (null when not found).
+      type: dict
     fully_promoted:
       description: Whether the stable ReplicaSet is the desired one.
       type: bool
