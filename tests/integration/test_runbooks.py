@@ -134,3 +134,67 @@ def test_emergency_rollback_of_a_router_release_works_with_prometheus_down(playb
         assert rc == 0 and "changed: nothing (already rolled back)" in out
     finally:
         stack.stop()
+
+
+def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_path):
+    import load
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="drill")
+    port = harness.free_port()
+    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
+                 stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v3"].port])
+    playbook("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: stable\n"
+             "      progressive.delivery.router_step: %s\n" % json.dumps(
+                 {"release": "shop", "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": 0}),
+             expect_rc=0)
+    gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=180, max_requests=14400).start()
+    variables = {"rollback_drill_release": "shop", "rollback_drill_nginx": nginx,
+                 "rollback_drill_stable_version": "v1", "rollback_drill_bad_version": "v3", "rollback_drill_pause": "3s",
+                 "rollback_drill_analysis": {"template_file": os.path.join(harness.ROOT, "sandbox", "files",
+                                                                           "slo-templates.yaml")},
+                 "rollback_drill_prometheus_url": stack.prometheus.url, "rollback_drill_selector": {"app": "drill"},
+                 "rollback_drill_slo": 0.95, "rollback_drill_report_dir": str(tmp_path / "reports")}
+    try:
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="drill"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        reports = []
+        for _run in range(2):  # a drill can be run again: the same bad version starts over
+            rc, tasks, out = run(playbook, kube, "rollback_drill.yml", variables)
+            assert rc == 0, out[-3000:]
+            reports.append(tasks[-1]["msg"])
+    finally:
+        gen.stop()
+        stack.stop()
+    files = sorted(os.listdir(str(tmp_path / "reports")))
+    assert len(files) == 2 and all("drill passed: detected in" in m for m in reports)
+    with open(os.path.join(str(tmp_path / "reports"), files[-1])) as f:
+        report = json.load(f)
+    assert report["verdict"] == "passed" and report["rolled_back_without_a_human"] is True
+    assert 0 < report["time_to_detect_s"] < 30 and 0 <= report["time_to_restore_s"] < 5
+    assert 0.95 <= report["availability"] < 1.0  # the bad canary did fail some requests, within the SLO
+    assert report["bad_version"] == "v3" and report["within_slo"] is True
+
+
+def test_rollback_drill_on_argo_rollouts_fails_when_nothing_rolls_back(playbook, kube, tmp_path):
+    _kubeconfig, client, namespace = kube
+    name = "drill-%s" % uuid.uuid4().hex[:4]
+    react = mid_canary(kube, namespace, name, "drills")
+    react.join()  # (not aborted: the React above waits for an abort nobody sends here)
+    variables = {"rollback_drill_controller": "argo_rollouts", "rollback_drill_namespace": namespace,
+                 "rollback_drill_name": name, "rollback_drill_bad_images": {"app": "registry.local/app:broken"},
+                 "rollback_drill_timeout": 3, "rollback_drill_report_dir": str(tmp_path / "reports")}
+    rc, _tasks, out = run(playbook, kube, "rollback_drill.yml", variables)
+    assert rc != 0 and "the bad version was NOT rolled back without a human" in out
+    # now with the controller's analysis aborting the bad images
+    aborts = controller.React(client, namespace, name, lambda r: r["spec"]["template"]["spec"]["containers"][0][
+        "image"].endswith("broken") and not r["status"].get("abortedAt"), {
+        "abort": True, "abortedAt": "2026-01-01T00:05:00Z", "phase": "Degraded", "controllerPause": None,
+        "message": "RolloutAborted: Metric \"success-rate\" assessed Failed", "pauseConditions": None}, delay=1)
+    rc, tasks, out = run(playbook, kube, "rollback_drill.yml", dict(variables, rollback_drill_timeout=30))
+    assert aborts.join()
+    assert rc == 0, out[-3000:]
+    files = sorted(os.listdir(str(tmp_path / "reports")))
+    with open(os.path.join(str(tmp_path / "reports"), files[-1])) as f:
+        report = json.load(f)
+    assert report["verdict"] == "passed" and report["time_to_detect_s"] is None and report["time_to_restore_s"] > 0
+    ro = controller.get(client, namespace, name)
+    assert ro["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local/app:1"  # undone
