@@ -198,3 +198,42 @@ def test_rollback_drill_on_argo_rollouts_fails_when_nothing_rolls_back(playbook,
     assert report["verdict"] == "passed" and report["time_to_detect_s"] is None and report["time_to_restore_s"] > 0
     ro = controller.get(client, namespace, name)
     assert ro["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local/app:1"  # undone
+
+
+def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regression(playbook, kube, tmp_path,
+                                                                                       grafana):
+    import load
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="watch")
+    port = harness.free_port()
+    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
+                 stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v2"].port])
+    playbook("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: released\n"
+             "      progressive.delivery.router_step: %s\n" % json.dumps(
+                 {"release": "web", "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": 100}),
+             expect_rc=0)
+    gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=150, max_requests=9000).start()
+    variables = {"post_release_watch_release": "web", "post_release_watch_nginx": nginx,
+                 "post_release_watch_rollback": True, "post_release_watch_prometheus_url": stack.prometheus.url,
+                 "post_release_watch_analysis": {
+                     "template_file": os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml"),
+                     "args": {"canary-version": "v2"}},
+                 "post_release_watch_notify": {"notify_grafana_url": grafana.url}}
+    try:
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{version="v2"}[10s])) > 0'),
+                         60, "v2 traffic in Prometheus")
+        rc, tasks, out = run(playbook, kube, "post_release_watch.yml", variables)
+        assert rc == 0, out[-3000:]
+        assert tasks[-1]["msg"].startswith("healthy: ")
+        assert not [t["_task"] for t in tasks if t.get("changed")] and grafana.annotations == []
+        stack.apps["v2"].control(error_rate=0.5)
+        harness.wait_for(lambda: stack.prometheus.query(
+            'sum(rate(http_requests_total{version="v2",code="500"}[10s])) > 1'), 60, "the regression in Prometheus")
+        rc, tasks, out = run(playbook, kube, "post_release_watch.yml", variables)
+    finally:
+        gen.stop()
+        stack.stop()
+    assert rc == 0, out[-3000:]
+    assert tasks[-1]["msg"].startswith("REGRESSION (Failed): ") and tasks[-1]["msg"].endswith("; rolled back")
+    rollback = [t for t in tasks if "Send all traffic back" in t["_task"]][0]
+    assert rollback["changed"] is True and rollback["weights"] == {"stable": 100, "canary": 0}
+    assert grafana.annotations and "web regressed after release" in grafana.annotations[0]["body"]["text"]
