@@ -200,8 +200,8 @@ def test_rollback_drill_on_argo_rollouts_fails_when_nothing_rolls_back(playbook,
     assert ro["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local/app:1"  # undone
 
 
-def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regression(playbook, kube, tmp_path,
-                                                                                       grafana):
+def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regression(
+        playbook, kube, tmp_path, grafana):
     import load
     stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="watch")
     port = harness.free_port()
