@@ -77,6 +77,18 @@ def mid_canary(kube, namespace, name, team):
         "canary": {"weights": {"canary": {"weight": 0}, "stable": {"weight": 100}}}}, delay=0.3)
 
 
+def routed(playbook, stack, release, stable, canary, weight):
+    """The release served by the stack's nginx at ``weight``% canary; returns (port, the nginx router options)."""
+    port = harness.free_port()
+    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
+                 stable=["127.0.0.1:%d" % stack.apps[stable].port], canary=["127.0.0.1:%d" % stack.apps[canary].port])
+    playbook("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: route\n"
+             "      progressive.delivery.router_step: %s\n" % json.dumps(
+                 {"release": release, "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": weight}),
+             expect_rc=0)
+    return port, nginx
+
+
 def test_emergency_rollback_of_a_team_needs_confirmation_then_verifies_and_tells(playbook, kube, grafana):
     _kubeconfig, client, namespace = kube
     team = "pay-%s" % uuid.uuid4().hex[:4]
@@ -112,13 +124,7 @@ def test_emergency_rollback_of_a_team_needs_confirmation_then_verifies_and_tells
 def test_emergency_rollback_of_a_router_release_works_with_prometheus_down(playbook, kube, tmp_path):
     stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="er")
     try:
-        port = harness.free_port()
-        nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
-                     stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v2"].port])
-        text = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: half\n"
-                "      progressive.delivery.router_step: %s\n" % json.dumps(
-                    {"release": "cart", "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": 50}))
-        playbook(text, expect_rc=0)
+        port, nginx = routed(playbook, stack, "cart", "v1", "v2", 50)
         stack.prometheus.stop()  # the rollback must not need it
         variables = {"emergency_rollback_controller": "ansible", "emergency_rollback_releases": ["cart"],
                      "emergency_rollback_nginx": nginx}
@@ -139,13 +145,7 @@ def test_emergency_rollback_of_a_router_release_works_with_prometheus_down(playb
 def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_path):
     import load
     stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="drill")
-    port = harness.free_port()
-    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
-                 stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v3"].port])
-    playbook("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: stable\n"
-             "      progressive.delivery.router_step: %s\n" % json.dumps(
-                 {"release": "shop", "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": 0}),
-             expect_rc=0)
+    port, nginx = routed(playbook, stack, "shop", "v1", "v3", 0)
     gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=180, max_requests=14400).start()
     variables = {"rollback_drill_release": "shop", "rollback_drill_nginx": nginx,
                  "rollback_drill_stable_version": "v1", "rollback_drill_bad_version": "v3", "rollback_drill_pause": "3s",
@@ -204,13 +204,7 @@ def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regres
         playbook, kube, tmp_path, grafana):
     import load
     stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="watch")
-    port = harness.free_port()
-    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
-                 stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v2"].port])
-    playbook("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: released\n"
-             "      progressive.delivery.router_step: %s\n" % json.dumps(
-                 {"release": "web", "router": "nginx", "nginx": nginx, "action": "set_weight", "weight": 100}),
-             expect_rc=0)
+    port, nginx = routed(playbook, stack, "web", "v1", "v2", 100)
     gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=150, max_requests=9000).start()
     variables = {"post_release_watch_release": "web", "post_release_watch_nginx": nginx,
                  "post_release_watch_rollback": True, "post_release_watch_prometheus_url": stack.prometheus.url,
