@@ -231,3 +231,32 @@ def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regres
     rollback = [t for t in tasks if "Send all traffic back" in t["_task"]][0]
     assert rollback["changed"] is True and rollback["weights"] == {"stable": 100, "canary": 0}
     assert grafana.annotations and "web regressed after release" in grafana.annotations[0]["body"]["text"]
+
+
+def test_canary_release_annotates_start_and_rollback_and_writes_its_report(playbook, kube, tmp_path, grafana):
+    import load
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="rel")
+    port, nginx = routed(playbook, stack, "api", "v1", "v3", 0)
+    gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=120, max_requests=7200).start()
+    variables = {"canary_release_name": "api", "canary_release_nginx": nginx, "canary_release_stable_version": "v1",
+                 "canary_release_canary_version": "v3", "canary_release_pause": "3s",
+                 "canary_release_analysis": {"template_file": os.path.join(harness.ROOT, "sandbox", "files",
+                                                                           "slo-templates.yaml")},
+                 "canary_release_prometheus_url": stack.prometheus.url,
+                 "canary_release_notify": {"notify_grafana_url": grafana.url},
+                 "canary_release_report_dir": str(tmp_path)}
+    try:
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="rel"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        rc, tasks, out = run(playbook, kube, "canary_release.yml", variables)
+    finally:
+        gen.stop()
+        stack.stop()
+    assert rc != 0 and "release api of v3 rolled back" in out
+    texts = [a["body"]["text"] for a in grafana.annotations]
+    assert texts[0] == "release api v3 started (over v1)" and texts[1].startswith("release api v3: rolled_back - ")
+    assert grafana.annotations[1]["body"]["tags"] == ["progressive-delivery", "release", "api", "rolled_back"]
+    with open(os.path.join(str(tmp_path), "api-v3.json")) as f:
+        report = json.load(f)
+    assert report["aborted"] is True and report["time_to_detect_s"] > 0
+    assert report["step_results"][0]["analysis_phase"] == "Failed" and report["history"][0]["event"] == "started"
