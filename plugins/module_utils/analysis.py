@@ -664,14 +664,21 @@ def validate(metrics, provider):
         return list(pool.map(check, metrics))
 
 
-def prepare(templates, args=None, lookup=None, secret_lookup=None, mode="run"):
+def prepare(templates, args=None, lookup=None, secret_lookup=None, mode="run", known_args=None):
     """Merge, resolve args, substitute and validate: the metrics ready to measure.
 
-    Returns ``(metrics, secrets, ignored_args)``.
+    ``known_args`` fill arguments the templates declare without a value or valueFrom and ``args``
+    leaves out (as Argo fills ``valueFrom.podTemplateHashValue``). Returns ``(metrics, secrets, ignored_args)``.
     """
     if mode not in MODES:
         raise AnalysisSpecError("mode must be one of %s" % ", ".join(MODES))
     spec = merge_templates(templates, lookup)
+    args = dict(args or {})
+    for arg in spec["args"]:
+        name = arg.get("name")
+        if name in (known_args or {}) and name not in args and arg.get("value") is None \
+                and not arg.get("valueFrom"):
+            args[name] = known_args[name]
     values, secrets, ignored = resolve_args(spec["args"], args, secret_lookup)
     resolved = substitute({"metrics": spec["metrics"], "dryRun": spec["dryRun"],
                            "measurementRetention": spec["measurementRetention"]}, values)

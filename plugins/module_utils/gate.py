@@ -8,8 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
-    AnalysisRun, merge_templates, prepare)
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis import AnalysisRun, prepare
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import read_object, read_secret_value
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import (
     load_template_file, pick_templates)
@@ -72,13 +71,7 @@ def run_analysis(source, cluster, provider, on_empty="fail", max_duration=None, 
     ``known_args`` (e.g. the preview pod hash) fill arguments the templates declare without a value
     and the caller left out, as Argo Rollouts fills ``valueFrom.podTemplateHashValue``."""
     templates, lookup = load_templates(source, cluster)
-    args = dict(source.get("args") or {})
-    if known_args:
-        declared = [a.get("name") for a in merge_templates(templates, lookup)["args"]
-                    if a.get("value") is None and not a.get("valueFrom")]
-        for name, value in known_args.items():
-            if name in declared and name not in args:
-                args[name] = value
-    metrics, secrets, ignored = prepare(templates, args, lookup, cluster.secret, mode)
+    metrics, secrets, ignored = prepare(templates, source.get("args") or {}, lookup, cluster.secret, mode,
+                                        known_args=known_args)
     run = AnalysisRun(metrics, provider, on_empty=on_empty, max_duration=max_duration, redact=secrets).run()
     return run, ignored

@@ -106,14 +106,18 @@ class NginxRouter(Router):
         except (IOError, OSError):
             return None
 
-    def current_routing(self):
-        text = self._read(self.path)
+    @staticmethod
+    def _routing_in(text):
+        """The Routing a config file of ours was rendered from (its first line), or None."""
         if not text or not text.startswith(MARK):
             return None
         try:
             return Routing.from_dict(json.loads(text.splitlines()[0][len(MARK):]))
         except (ValueError, RouterError):
             return None
+
+    def current_routing(self):
+        return self._routing_in(self._read(self.path))
 
     def served_routing(self):
         """What the running nginx workers route (from /__pd/routing), or None when unreachable."""
@@ -186,10 +190,9 @@ class NginxRouter(Router):
 
     def restore_previous(self):
         """Put the previous config back (the instant restore) and reload."""
-        previous = self._read(self.path + ".prev")
-        if previous is None:
+        routing = self._routing_in(self._read(self.path + ".prev"))
+        if routing is None:
             raise RouterError("%s: no previous config kept at %s.prev" % (self.describe(), self.path))
-        routing = Routing.from_dict(json.loads(previous.splitlines()[0][len(MARK):]))
         return self.reconcile(routing)
 
     # ------------------------------------------------------------------ state
