@@ -98,7 +98,8 @@ def prometheus_binary():
 
 
 class Prometheus(object):
-    """The real Prometheus server scraping the given targets every second."""
+    """The real Prometheus server scraping the given targets every second: ``{job, address, labels}``, or
+    ``{job, file_sd}`` for targets read from a file_sd JSON file."""
 
     def __init__(self, targets, workdir):
         self.port = free_port()
@@ -107,6 +108,10 @@ class Prometheus(object):
         config = os.path.join(workdir, "prometheus.yml")
         jobs = []
         for target in targets:
+            if "file_sd" in target:  # targets discovered from a file the caller rewrites (as pods come and go)
+                jobs.append("  - job_name: %s\n    file_sd_configs:\n      - files: [%s]\n        refresh_interval: 1s\n"
+                            % (target["job"], json.dumps(target["file_sd"])))
+                continue
             labels = "".join("\n          %s: %s" % (k, json.dumps(v)) for k, v in sorted(target["labels"].items()))
             jobs.append("""  - job_name: %s
     static_configs:

@@ -105,7 +105,10 @@ def report(release):
     st = release.state or {}
     verdict = {rel.HEALTHY: "promoted", rel.DEGRADED: "rolled_back", rel.PAUSED: "paused"}.get(
         st.get("phase"), "in_progress" if st else "not_started")
+    if release.already_stable:
+        verdict = "already_stable"
     stable, canary = release.router.get_weights()
     return dict(changed=release.changed, verdict=verdict, phase=st.get("phase"), message=st.get("message", ""),
+                configured=release.router.current_routing() is not None,
                 state=st, weights={"stable": stable, "canary": canary},
                 time_to_detect_s=st.get("time_to_detect_s"), time_to_restore_s=st.get("time_to_restore_s"))

@@ -104,6 +104,7 @@ class Release(object):
         self.clock = clock or time.time
         self.sleep = sleep or time.sleep
         self.changed = False
+        self.already_stable = False
         self.diffs = []
 
     # ------------------------------------------------------------------ state
@@ -133,6 +134,12 @@ class Release(object):
         """Start a release of canary_version, or pick up the one in progress. Returns False when the
         release is already finished (promoted) and nothing is to be done."""
         st = self.state
+        if st and st.get("stable_version") == canary_version and st.get("canary_version") != canary_version \
+                and (st["phase"] == HEALTHY or st.get("aborted")):
+            # already what serves (a later release of another version was rolled back): re-running
+            # an earlier playbook must not start a release that would put the old stable back
+            self.already_stable = True
+            return False
         if st and st.get("canary_version") == canary_version:
             # finished (promoted, or aborted until someone retries it): nothing to do, the verdict stands
             return st["phase"] != HEALTHY and not st.get("aborted")

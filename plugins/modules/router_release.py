@@ -154,8 +154,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+configured:
+  description: Whether the router has routing for the release.
+  returned: always
+  type: bool
 verdict:
-  description: C(promoted), C(rolled_back), C(paused), C(in_progress) (stopped at O(until_step)).
+  description:
+    - C(promoted), C(rolled_back), C(paused), C(in_progress) (stopped at O(until_step)).
+    - C(already_stable) when O(canary_version) is already what serves, after a later release of another
+      version was rolled back or promoted over it; nothing is changed (running an earlier playbook again
+      never puts an old version back).
   returned: always
   type: str
 phase:

@@ -81,6 +81,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+configured:
+  description: Whether the router has routing for the release at all (C(false) before anything was set up).
+  returned: always
+  type: bool
 phase:
   description: Healthy, Progressing, Paused or Degraded (or null without a release state).
   returned: always

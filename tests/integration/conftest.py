@@ -7,6 +7,7 @@ NAME-HASH-SUFFIX, as Kubernetes pod names have, so the tests can scope queries b
 import pytest
 
 import harness
+from grafana_stand_in import GrafanaStandIn
 
 HASHES = {"healthy": "6b9f7c4d5", "bad": "84d2c1f97", "slow": "5c7e9a1b3"}
 SETTINGS = {"healthy": dict(error_rate=0.0, latency=0.005),
@@ -86,3 +87,11 @@ def kube(tmp_path_factory):
         namespaces.delete(name=namespace)
         if server:
             server.stop()
+
+
+@pytest.fixture
+def grafana():
+    """A stand-in for Grafana's annotation API (Grafana cannot be installed here)."""
+    stand_in = GrafanaStandIn()
+    yield stand_in
+    stand_in.stop()

@@ -223,7 +223,8 @@ def test_service_monitor_proves_prometheus_has_what_the_analysis_needs(playbook,
 """
     rc, tasks, out = playbook(text, extra_vars=dict(variables, service_monitor_expected_metrics={
         "http_requests_total": ["code", "tenant"]}), env={"K8S_AUTH_KUBECONFIG": kube[0]})
-    assert rc != 0 and "http_requests_total of job checkout-healthy: missing label(s) tenant" in out
+    assert rc != 0 and "missing label(s) tenant; the AnalysisTemplates" in out
+    assert "http_requests_total of {job=" in out and "checkout-healthy" in out
 
 
 def test_prometheus_stack_checks_an_existing_prometheus(playbook, kube, prometheus):

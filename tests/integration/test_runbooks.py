@@ -1,55 +1,15 @@
 """The runbook playbooks, run as the person on call runs them, on the Kubernetes test tier and the sandbox.
 
-Grafana is not installable here: a small HTTP server on 127.0.0.1 stands in for its annotation API and
-records what it was sent (the one stand-in in this file)."""
+Grafana is not installable here: tests/support/grafana_stand_in.py stands in for its annotation API."""
 
 import json
 import os
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 import controller
 import harness
 
 PLAYBOOKS = os.path.join(harness.ROOT, "playbooks")
-
-
-class GrafanaStandIn(object):
-    def __init__(self):
-        self.annotations = []
-        received = self.annotations
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                 "body": json.loads(body or b"{}")})
-                data = b'{"id": 1, "message": "Annotation added"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-
-
-@pytest.fixture
-def grafana():
-    stand_in = GrafanaStandIn()
-    yield stand_in
-    stand_in.stop()
 
 
 def run(playbook, kube, name, variables):
@@ -165,9 +125,12 @@ def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_
         gen.stop()
         stack.stop()
     files = sorted(os.listdir(str(tmp_path / "reports")))
-    assert len(files) == 2 and all("drill passed: detected in" in m for m in reports)
+    assert len(files) == 4 and all("drill passed: detected in" in m for m in reports)
     with open(os.path.join(str(tmp_path / "reports"), files[-1])) as f:
         report = json.load(f)
+    with open(os.path.join(str(tmp_path / "reports"), files[-1].replace(".json", ".html"))) as f:
+        page = f.read()
+    assert "%.2f s" % report["time_to_detect_s"] in page and "2-minute target" in page
     assert report["verdict"] == "passed" and report["rolled_back_without_a_human"] is True
     assert 0 < report["time_to_detect_s"] < 30 and 0 <= report["time_to_restore_s"] < 5
     assert 0.95 <= report["availability"] < 1.0  # the bad canary did fail some requests, within the SLO
@@ -192,7 +155,7 @@ def test_rollback_drill_on_argo_rollouts_fails_when_nothing_rolls_back(playbook,
     rc, tasks, out = run(playbook, kube, "rollback_drill.yml", dict(variables, rollback_drill_timeout=30))
     assert aborts.join()
     assert rc == 0, out[-3000:]
-    files = sorted(os.listdir(str(tmp_path / "reports")))
+    files = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.endswith(".json"))
     with open(os.path.join(str(tmp_path / "reports"), files[-1])) as f:
         report = json.load(f)
     assert report["verdict"] == "passed" and report["time_to_detect_s"] is None and report["time_to_restore_s"] > 0
@@ -260,3 +223,8 @@ def test_canary_release_annotates_start_and_rollback_and_writes_its_report(playb
         report = json.load(f)
     assert report["aborted"] is True and report["time_to_detect_s"] > 0
     assert report["step_results"][0]["analysis_phase"] == "Failed" and report["history"][0]["event"] == "started"
+    with open(os.path.join(str(tmp_path), "api-v3.html")) as f:
+        page = f.read()
+    assert page.count("<svg") >= 2 and "rolled back" in page and "time to detect %s s" % report["time_to_detect_s"] in page
+    # the start annotation carries the time the release started, from its history
+    assert grafana.annotations[0]["body"]["time"] == int(report["history"][0]["t"] * 1000)

@@ -67,6 +67,7 @@ def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=Fals
         for task in play["tasks"]:
             result = dict(task["hosts"].get("localhost", {}))
             result["_task"] = task["task"]["name"]
+            result["_play"] = play["play"]["name"]
             tasks.append(result)
     if expect_rc is not None:
         assert proc.returncode == expect_rc, "ansible-playbook rc %d, expected %d:\n%s" % (

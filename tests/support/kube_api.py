@@ -26,6 +26,7 @@ RESOURCES = {
                  ("configmaps", "ConfigMap", True, False), ("services", "Service", True, True),
                  ("pods", "Pod", True, True), ("serviceaccounts", "ServiceAccount", True, False)],
     ("policy", "v1"): [("poddisruptionbudgets", "PodDisruptionBudget", True, True)],
+    ("discovery.k8s.io", "v1"): [("endpointslices", "EndpointSlice", True, False)],
     ("monitoring.coreos.com", "v1"): [("servicemonitors", "ServiceMonitor", True, False),
                                       ("podmonitors", "PodMonitor", True, False),
                                       ("prometheusrules", "PrometheusRule", True, False)],

@@ -106,6 +106,43 @@ def test_a_failed_analysis_aborts_at_once_and_times_detection_and_restore():
     assert make(router=router).begin("v1", "v2") is False
 
 
+def test_releasing_the_version_that_already_serves_changes_nothing():
+    router = MemoryRouter()
+    good = make(analyze=verdicts(*["Successful"] * 4), router=router)
+    good.begin("v1", "v2")
+    good.run()
+    bad = make(analyze=verdicts("Failed"), router=router)
+    bad.begin("v2", "v3")
+    bad.run()
+    updates = len(router.updates)
+    # the playbook of the v2 release, run again after v3 was rolled back: v2 serves, nothing to do
+    again = make(analyze=verdicts(), router=router)
+    assert again.begin("v1", "v2") is False and again.already_stable is True and again.changed is False
+    assert len(router.updates) == updates and router.state["canary_version"] == "v3"
+    # an older version than what serves is a real release (a roll forward to it)
+    assert make(router=router).begin("v2", "v1") is True
+
+
+def test_the_html_report_plots_the_weights_and_the_analysis_values():
+    from ansible_collections.progressive.delivery.plugins.module_utils import report_html
+    router = MemoryRouter()
+    r = make(analyze=verdicts("Successful", "Failed"), router=router)
+    r.begin("v1", "v<2>")
+    state = r.run()
+    page = report_html.release_html(state)
+    assert page.count("<svg") == 2  # the weight, and the one metric measured
+    assert "v&lt;2&gt;" in page and "v<2>" not in page  # escaped
+    assert "time to detect 26.0 s" in page and "rolled back" in page
+    weights = report_html.weight_series(state["history"])
+    assert [w for _t, w in weights] == [0, 0, 10, 10, 25, 25, 0, 0]
+    assert report_html.number("[0.99]") == 0.99 and report_html.number("[1, 2]") is None
+    with pytest.raises(ValueError, match="no history"):
+        report_html.release_html({"history": []})
+    drill = report_html.drill_html({"target": "shop", "verdict": "passed", "time_to_detect_s": 4.2,
+                                    "time_to_restore_s": 0.1})
+    assert "4.20 s" in drill and "2-minute target" in drill and 'class="good">passed' in drill
+
+
 def test_an_interrupted_release_resumes_where_it_stopped():
     router = MemoryRouter()
     first = make(analyze=verdicts("Successful"), router=router)

@@ -1,0 +1,111 @@
+"""The implementation plan (playbooks/phase_01 ... phase_11, site.yml), run twice as an operator runs it:
+on the sandbox (Ansible as the controller: real nginx, Prometheus, app processes) and on the Kubernetes test
+tier (Argo Rollouts), where the second run must change nothing but the rollback drill, which acts by design.
+
+Stand-ins, for what cannot run here: Grafana's annotation API (tests/support/grafana_stand_in.py) and, on the
+test API server, the cluster's controllers (tests/support/cluster_stand_in.py: Deployment, endpoints, the
+Argo Rollouts controller, the Prometheus Operator's discovery and the kubelet's CPU metrics of a real app)."""
+
+import json
+import os
+import uuid
+
+import pytest
+
+import harness
+from cluster_stand_in import ClusterStandIn, PodDiscovery
+
+PLAYBOOKS = os.path.join(harness.ROOT, "playbooks")
+SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
+DRILL_PLAY = "Phase 9 - The rollback test"
+
+
+def run(playbook, kube, name, variables):
+    text = "- name: plan\n  ansible.builtin.import_playbook: %s\n" % os.path.join(PLAYBOOKS, name)
+    rc, tasks, out = playbook(text, extra_vars=variables, env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc == 0, out[-4000:]
+    for t in tasks:
+        t["_task"] = t["_task"].split(" : ", 1)[-1]  # without the role's name
+    return tasks
+
+
+def changed(tasks):
+    """What changed outside the drill (which releases its bad version again each run, by design)."""
+    return ["%s: %s" % (t["_play"], t["_task"]) for t in tasks
+            if t.get("changed") and t["_play"] != DRILL_PLAY]
+
+
+def said(tasks, play):
+    return [t["msg"] for t in tasks if t["_play"] == play and t["_task"].endswith("done") and "msg" in t]
+
+
+def served(port, n=40):
+    return set(harness.http_get("http://127.0.0.1:%d/" % port)[1].split()[0] for _i in range(n))
+
+
+def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
+    import load
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}, "v3": dict(error_rate=0.3, latency=0.3)},
+                          label="plan")
+    port, bg_port = harness.free_port(), harness.free_port()
+    variables = {
+        "plan_controller": "ansible", "plan_app": "shop",
+        "plan_nginx": dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port),
+        "plan_backends": dict((v, ["127.0.0.1:%d" % a.port]) for v, a in stack.apps.items()),
+        "plan_stable_version": "v1", "plan_new_version": "v2", "plan_bad_version": "v3",
+        "plan_analysis": {"template_file": SLO}, "plan_scrape_selector": {"app": "plan"},
+        "plan_prometheus_url": stack.prometheus.url, "plan_pause": "2s", "plan_slo": 0.95,
+        "plan_ingress_url": "http://127.0.0.1:%d/" % port,
+        "plan_bluegreen": {"name": "shop-db", "stable_version": "v1", "new_version": "v2", "approved": True,
+                           "nginx": dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % bg_port)},
+        "plan_notify": {"notify_grafana_url": grafana.url},
+        "plan_report_dir": str(tmp_path / "reports")}
+    gen = None
+    try:
+        first = run(playbook, kube, "phase_01_preparation.yml", variables)
+        assert "versions v1, v2, v3; weights 10 -> 25 -> 50 -> 75 -> 100" in said(first, "Phase 1 - Preparation")[0]
+        second = run(playbook, kube, "phase_02_controller.yml", variables)
+        assert [t["_task"] for t in second if t.get("changed")] == [
+            "Put the router in front of v1, all traffic on it"]
+        assert served(port) == {"v1"}
+        gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=400, max_requests=24000,
+                                 cohorts={"internal": 10, "enterprise": 10}).start()
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{version="v1"}[10s])) > 0'),
+                         60, "v1 traffic in Prometheus")
+        runs = [run(playbook, kube, "site.yml", variables) for _i in range(2)]
+        assert served(port) == {"v2"} and served(bg_port) == {"v2"}
+    finally:
+        if gen:
+            gen.stop()
+        stack.stop()
+    first, second = runs
+    assert said(first, "Phase 3 - Observability") == ["all 2 metric queries returned data: success-rate, latency-p95"]
+    assert said(first, "Phase 4 - The application")[0].endswith("20/20 requests answered 200 through http://127.0.0.1:%d/"
+                                                                % port)
+    assert said(first, "Phase 6 - The SLO gates")[0].startswith("gates Successful on v2: success-rate=")
+    assert [t["msg"] for t in first if t["_task"] == "Report the release of shop"] == [
+        "v2: promoted (stable 0% / canary 100%)"]
+    assert [t["msg"] for t in second if t["_task"] == "Report the release of shop"] == [
+        "v2: already_stable (stable 100% / canary 0%)"]
+    # the release report, JSON and HTML
+    with open(str(tmp_path / "reports" / "shop-v2.json")) as f:
+        release = json.load(f)
+    assert [(s["weight"], s["analysis_phase"]) for s in release["step_results"]] == [
+        (10, "Successful"), (25, "Successful"), (50, "Successful"), (75, "Successful"), (100, None)]
+    with open(str(tmp_path / "reports" / "shop-v2.html")) as f:
+        assert f.read().count("<svg") == 3  # weight, success-rate, latency-p95
+    # the drill, run in each pass, measured
+    drills = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.startswith("drill-") and f.endswith(".json"))
+    assert len(drills) == 2
+    for name in drills:
+        with open(str(tmp_path / "reports" / name)) as f:
+            drill = json.load(f)
+        assert drill["verdict"] == "passed" and drill["bad_version"] == "v3" and drill["within_slo"] is True
+        assert 0 < drill["time_to_detect_s"] < 30 and 0 <= drill["time_to_restore_s"] < 5
+    assert [t["msg"] for t in first if t["_task"] == "Report the watch"][0].startswith("healthy: ")
+    # told once: the release and the blue-green switch, start and end; nothing more on the second run
+    texts = [a["body"]["text"] for a in grafana.annotations]
+    assert texts[0] == "release shop v2 started (over v1)" and texts[1].startswith("release shop v2: promoted")
+    assert texts[2] == "release shop-db v2 started (over v1)" and len(texts) == 4
+    # the second run: nothing changed but the drill
+    assert changed(second) == []
