@@ -109,3 +109,84 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
     assert texts[2] == "release shop-db v2 started (over v1)" and len(texts) == 4
     # the second run: nothing changed but the drill
     assert changed(second) == []
+
+
+def ingress(workdir, host, app_port):
+    """A real nginx as the ingress controller's data plane: Host header -> the app (no ingress controller
+    runs on the test API server to program it from the Ingress/VirtualService objects)."""
+    port = harness.free_port()
+    conf = os.path.join(workdir, "nginx", "conf.d")
+    os.makedirs(conf, exist_ok=True)
+    with open(os.path.join(conf, "ingress.conf"), "w") as f:
+        f.write("server {\n    listen 127.0.0.1:%d;\n    server_name %s;\n    location / { proxy_pass http://127.0.0.1:%d; }\n}\n"
+                % (port, host, app_port))
+    return harness.Nginx(workdir), port
+
+
+def test_the_plan_on_kubernetes_twice(playbook, kube, tmp_path, grafana):
+    if kube.server is None:
+        pytest.skip("needs the controllers' stand-in of the local test server; on a real cluster run site.yml "
+                    "with an inventory of real images, Prometheus and ingress")
+    _kubeconfig, client, _ns = kube
+    suffix = uuid.uuid4().hex[:6]
+    namespace, argo = "pd-plan-%s" % suffix, "pd-argo-%s" % suffix
+    app = harness.DemoApp(version="checkout", load_rps=25, load_seconds=600)
+    started = [app]
+    try:
+        prometheus = harness.Prometheus([{"job": "checkout", "file_sd": str(tmp_path / "pods.json")}],
+                                        str(tmp_path / "prometheus"))
+        started.append(prometheus)
+        pods = PodDiscovery(client, namespace, "checkout", app, str(tmp_path / "pods.json"), prometheus)
+        started.append(pods)
+        nginx, port = ingress(str(tmp_path), "checkout.example.com", app.port)
+        started.append(nginx)
+        cluster = ClusterStandIn(client, [namespace, argo], discovery=pods).start()
+        started.append(cluster)
+        prometheus.wait_for_data('sum(rate(http_requests_total{namespace="%s"}[2m])) > 0' % namespace, 60)
+        variables = {
+            "plan_controller": "argo_rollouts", "plan_app": "checkout", "plan_namespace": namespace,
+            "plan_monitoring_namespace": "pd-mon-%s" % suffix,
+            "plan_argo_rollouts_mode": "manifests", "plan_argo_rollouts_namespace": argo,
+            "plan_argo_rollouts_manifest_file": os.path.join(harness.ROOT, "tests", "integration", "files",
+                                                             "argo-rollouts-install.yaml"),
+            "plan_image": "registry.local/checkout:1.0", "plan_new_image": "registry.local/checkout:1.1",
+            "plan_bad_image": "registry.local/checkout:1.2-bad",
+            "plan_prometheus_url": prometheus.url, "plan_host": "checkout.example.com",
+            "plan_ingress_url": "http://127.0.0.1:%d/" % port, "plan_poll_seconds": 1,
+            "plan_release_timeout": 120, "plan_drill_timeout": 60, "plan_slo": 0.95,
+            "plan_bluegreen": {"name": "orders", "image": "registry.local/orders:8", "volume_claim": "orders-data"},
+            "plan_notify": {"notify_grafana_url": grafana.url},
+            "plan_manifest_dir": str(tmp_path / "manifests"), "plan_report_dir": str(tmp_path / "reports")}
+        runs = [run(playbook, kube, "site.yml", variables) for _i in range(2)]
+    finally:
+        for part in reversed(started):
+            part.stop()
+    first, second = runs
+    import controller
+    rollout = controller.get(client, namespace, "checkout")
+    assert rollout["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local/checkout:1.1"
+    assert rollout["status"]["phase"] == "Healthy"
+    assert said(first, "Phase 1 - Preparation")[0].startswith("ready: Kubernetes ")
+    assert said(first, "Phase 3 - Observability") == [
+        "all 5 metric queries returned data: success-rate, error-rate, latency-p95, latency-p99, cpu-saturation"]
+    assert said(first, "Phase 4 - The application") == [
+        "checkout: 1 endpoint(s), 20/20 requests answered 200 through http://127.0.0.1:%d/" % port]
+    assert said(first, "Phase 6 - The SLO gates")[0].startswith(
+        "gates Successful on %s: success-rate=" % rollout["status"]["stableRS"])
+    assert said(first, "Phase 7 - Dashboards") == ["8 panels, every query runs in Prometheus"]
+    assert said(first, "Phase 8 - Alerting")[0].startswith("alert rules applied; promtool: SUCCESS: 4 rules found")
+    assert said(first, "Phase 10 - Blue-green")[0].startswith("orders: blue-green, active ")
+    assert [t["msg"] for t in first if t["_task"] == "Report the watch"][0].startswith("healthy: ")
+    # the release told once, the drill measured in each run (no time to detect from a Rollout's status)
+    texts = [a["body"]["text"] for a in grafana.annotations]
+    assert len(texts) == 1 and texts[0] == (
+        "release checkout registry.local/checkout:1.1: promoted (over registry.local/checkout:1.0)")
+    drills = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.endswith(".json"))
+    assert len(drills) == 2
+    for name in drills:
+        with open(str(tmp_path / "reports" / name)) as f:
+            drill = json.load(f)
+        assert drill["verdict"] == "passed" and drill["rolled_back_without_a_human"] is True
+        assert 0 < drill["time_to_restore_s"] < 30 and drill["availability"] >= 0.95
+    # the second run: nothing changed but the drill
+    assert changed(second) == []
