@@ -97,8 +97,8 @@ def release_html(state):
         raise ValueError("the release has no history to report")
     t0 = history[0]["t"]
     duration = max(1.0, history[-1]["t"] - t0)
-    verdict = "rolled back" if state.get("aborted") else {"Healthy": "promoted"}.get(state.get("phase"),
-                                                                                      state.get("phase"))
+    phase = state.get("phase")
+    verdict = "rolled back" if state.get("aborted") else {"Healthy": "promoted"}.get(phase, phase)
     charts = [svg_plot("canary weight set at the router", [("canary weight", COLORS[0], "",
                                                             weight_series(history))], 100, "%", duration)]
     values = {}
@@ -116,8 +116,8 @@ def release_html(state):
         verdict_cell = details.pop("phase", "")
         rows.append("<tr><td>%.1fs</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td></tr>" % (
             ev["t"] - t0, _e(ev["event"]), "bad" if verdict_cell in ("Failed", "Error") else "good",
-            _e(verdict_cell), _e(", ".join("%s=%s" % (k, json.dumps(v, sort_keys=True)) for k, v in
-                                            sorted(details.items())))))
+            _e(verdict_cell), _e(", ".join("%s=%s" % (k, json.dumps(v, sort_keys=True))
+                                           for k, v in sorted(details.items())))))
     steps = "".join("<tr><td>%s</td><td>%s%%</td><td>%s</td><td>%s</td></tr>" % (
         _e(s.get("step")), _e(s.get("weight")), _e(s.get("analysis_phase") or ""),
         _e(", ".join("%s=%s" % kv for kv in sorted((s.get("analysis_values") or {}).items()))))

@@ -20,9 +20,9 @@ SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
 DRILL_PLAY = "Phase 9 - The rollback test"
 
 
-def run(playbook, kube, name, variables):
+def run(playbook, kube, name, variables, check=False):
     text = "- name: plan\n  ansible.builtin.import_playbook: %s\n" % os.path.join(PLAYBOOKS, name)
-    rc, tasks, out = playbook(text, extra_vars=variables, env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    rc, tasks, out = playbook(text, extra_vars=variables, env={"K8S_AUTH_KUBECONFIG": kube[0]}, check=check)
     assert rc == 0, out[-4000:]
     for t in tasks:
         t["_task"] = t["_task"].split(" : ", 1)[-1]  # without the role's name
@@ -66,7 +66,7 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
         assert "versions v1, v2, v3; weights 10 -> 25 -> 50 -> 75 -> 100" in said(first, "Phase 1 - Preparation")[0]
         second = run(playbook, kube, "phase_02_controller.yml", variables)
         assert [t["_task"] for t in second if t.get("changed")] == [
-            "Put the router in front of v1, all traffic on it"]
+            "All traffic through the router to v1"]
         assert served(port) == {"v1"}
         gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=400, max_requests=24000,
                                  cohorts={"internal": 10, "enterprise": 10}).start()
@@ -74,6 +74,10 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
                          60, "v1 traffic in Prometheus")
         runs = [run(playbook, kube, "site.yml", variables) for _i in range(2)]
         assert served(port) == {"v2"} and served(bg_port) == {"v2"}
+        checked = run(playbook, kube, "site.yml", variables, check=True)  # check mode: nothing at all changes
+        assert [t["_task"] for t in checked if t.get("changed")] == [] and served(port) == {"v2"}
+        assert [t["msg"] for t in checked if t["_task"] == "What the drill would do"][0].startswith(
+            "check mode: the drill would release v3 to shop")
     finally:
         if gen:
             gen.stop()
