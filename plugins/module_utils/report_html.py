@@ -104,8 +104,9 @@ def release_html(state):
     values = {}
     for ev in history:
         for name, value in sorted((ev.get("values") or {}).items()) if ev["event"] == "analysis" else []:
-            if number(value) is not None:
-                values.setdefault(name, []).append((ev["t"] - t0, number(value)))
+            measured = number(value)
+            if measured is not None:
+                values.setdefault(name, []).append((ev["t"] - t0, measured))
     for i, (name, points) in enumerate(sorted(values.items())):
         top = max(y for _t, y in points) * 1.2 or 1.0
         charts.append(svg_plot("analysis: %s" % name, [(name, COLORS[(i + 1) % len(COLORS)], "", points)],

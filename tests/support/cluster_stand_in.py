@@ -12,6 +12,7 @@ On a real cluster the real controllers do this and the stand-in is not started.
 
 import hashlib
 import json
+import os
 import threading
 import time
 
@@ -168,7 +169,6 @@ class PodDiscovery(object):
                 pass
 
             def do_GET(self):
-                import os
                 with open("/proc/%d/stat" % pid) as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 cpu = (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
@@ -193,7 +193,6 @@ class PodDiscovery(object):
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(groups, f)
-        import os
         os.replace(tmp, self.path)
         self.hash = pod_hash
 
