@@ -65,13 +65,16 @@ def load_templates(source, cluster):
     return [cluster.template(n, scope) for n in names], cluster.template
 
 
-def run_analysis(source, cluster, provider, on_empty="fail", max_duration=None, known_args=None, mode="run"):
+def run_analysis(source, cluster, provider, on_empty="fail", max_duration=None, known_args=None, mode="run",
+                 sleep=None):
     """Run the analysis ``source`` describes; returns ``(AnalysisRun, ignored arg names)``.
 
     ``known_args`` (e.g. the preview pod hash) fill arguments the templates declare without a value
-    and the caller left out, as Argo Rollouts fills ``valueFrom.podTemplateHashValue``."""
+    and the caller left out, as Argo Rollouts fills ``valueFrom.podTemplateHashValue``. ``sleep`` waits
+    between measurements (a walker's sleep may stop the run when a person intervenes)."""
     templates, lookup = load_templates(source, cluster)
     metrics, secrets, ignored = prepare(templates, source.get("args") or {}, lookup, cluster.secret, mode,
                                         known_args=known_args)
-    run = AnalysisRun(metrics, provider, on_empty=on_empty, max_duration=max_duration, redact=secrets).run()
+    timing = {"sleep": sleep} if sleep else {}
+    run = AnalysisRun(metrics, provider, on_empty=on_empty, max_duration=max_duration, redact=secrets, **timing).run()
     return run, ignored
