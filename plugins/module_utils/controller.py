@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
+import signal
 
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import PrometheusProvider
@@ -43,6 +45,7 @@ def argument_spec(**extra):
         analysis_namespace=dict(type="str", default="default"),
         analysis_max_duration=dict(type="str"),
         on_empty=dict(type="str", choices=["fail", "argo"], default="fail"),
+        on_error=dict(type="str", choices=["abort", "pause"], default="abort"),
     )
     return spec
 
@@ -69,7 +72,7 @@ class Gate(object):
         self.max_duration = parse_go_duration(params["analysis_max_duration"]) \
             if params.get("analysis_max_duration") else None
 
-    def __call__(self, step, state):
+    def __call__(self, step, state, sleep=None):
         spec = step.get("analysis") or {}
         source = dict(self.source)
         names = [t.get("templateName") or t.get("clusterTemplateName") for t in spec.get("templates") or []]
@@ -84,7 +87,7 @@ class Gate(object):
         known = {"canary-version": state["canary_version"], "stable-version": state["stable_version"],
                  "release": state["release"]}
         run, _ignored = run_analysis(source, self.cluster, self.provider, self.on_empty, self.max_duration,
-                                     known_args=known)
+                                     known_args=known, sleep=sleep)
         out = run.to_dict()
         return {"phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
 
@@ -97,7 +100,50 @@ def release_for(module):
     if "strategy" not in params:
         return rel.Release(router, cohorts=cohorts)
     gate = Gate(module) if params.get("analysis") else None
-    return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts)
+    return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts,
+                       on_error=params["on_error"], alive=controller_alive())
+
+
+def _ancestors(pid):
+    """(pid, start time) of each process above ``pid`` up to init, from /proc."""
+    chain = []
+    while pid > 1:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (IOError, OSError, IndexError):
+            break
+        parent, started = int(fields[1]), fields[19]
+        if pid != os.getpid():
+            chain.append((pid, started))
+        pid = parent
+    return chain
+
+
+def controller_alive():
+    """A check that the processes which started this module (ansible-playbook and its worker) still run.
+
+    When ansible-playbook is killed, its worker and this module live on unseen; the walker asks this
+    between looks at the state and stops. A hang-up (the ssh connection of a remote run closing) ends it too."""
+    chain = _ancestors(os.getpid())
+    hung_up = []
+    try:
+        signal.signal(signal.SIGHUP, lambda *_args: hung_up.append(True))
+    except ValueError:  # not the main thread
+        pass
+
+    def alive():
+        if hung_up:
+            return False
+        for pid, started in chain:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[19] != started:
+                        return False
+            except (IOError, OSError, IndexError):
+                return False
+        return True
+    return alive
 
 
 def report(release):
@@ -109,6 +155,7 @@ def report(release):
         verdict = "already_stable"
     stable, canary = release.router.get_weights()
     return dict(changed=release.changed, verdict=verdict, phase=st.get("phase"), message=st.get("message", ""),
+                revision=st.get("revision"),
                 configured=release.router.current_routing() is not None,
                 state=st, weights={"stable": stable, "canary": canary},
                 time_to_detect_s=st.get("time_to_detect_s"), time_to_restore_s=st.get("time_to_restore_s"))

@@ -5,16 +5,25 @@
 traffic router, the state kept where the router lives so an interrupted job resumes where it stopped.
 
 Phases follow Argo Rollouts: Progressing, Paused (a pause without duration, or an Inconclusive
-analysis, waits for a person), Healthy (promoted), Degraded (aborted: all traffic on stable)."""
+analysis, waits for a person), Healthy (promoted), Degraded (aborted: all traffic on stable).
+
+The person wins: a walker holds the release's lease (one walker at a time) and re-reads the state
+before every change it makes and throughout every pause and analysis; an abort, pause, promote or skip
+written by someone else (router_step, the emergency runbook) ends or redirects the walk and is never
+overwritten. Every write is a compare-and-swap on the state's revision (release_store)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
 import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
+from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
+    LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing, validate_weight
 
 DEFAULT_WEIGHTS = (10, 25, 50, 75)
@@ -25,6 +34,13 @@ FAILING = ("Failed", "Error")
 
 class ReleaseError(Exception):
     """A plan or request that cannot be carried out; nothing was changed."""
+
+
+class Interrupted(BaseException):
+    """Someone else changed the release, or the controller went away, while the walker waited.
+
+    A BaseException, as KeyboardInterrupt is: it must pass through the analysis engine, which turns
+    every error of a measurement into an Error measurement."""
 
 
 def default_plan(weights=DEFAULT_WEIGHTS, pause="30s", analysis=True):
@@ -55,10 +71,16 @@ def validate_plan(steps, strategy):
     if not steps:
         raise ReleaseError("the plan has no steps")
     for i, step in enumerate(steps):
-        kinds = [k for k in ("setWeight", "pause", "analysis") if k in (step or {})]
+        if not isinstance(step, dict):
+            raise ReleaseError("step %d must be a mapping such as {setWeight: 10}, got %r" % (i, step))
+        kinds = [k for k in ("setWeight", "pause", "analysis") if k in step]
         if len(kinds) != 1 or len(step) != 1:
             raise ReleaseError("step %d must have exactly one of setWeight, pause or analysis, got %s" % (i, step))
         if kinds[0] == "setWeight":
+            if isinstance(step["setWeight"], bool) or not isinstance(step["setWeight"], int):
+                raise ReleaseError("step %d: setWeight must be an integer from 0 to 100, got %r (%s); write "
+                                   "setWeight: 10, without quotes" % (i, step["setWeight"],
+                                                                     type(step["setWeight"]).__name__))
             try:
                 weight = validate_weight(step["setWeight"])
             except Exception as e:
@@ -66,14 +88,26 @@ def validate_plan(steps, strategy):
             if strategy == "blueGreen" and weight not in (0, 100):
                 raise ReleaseError("step %d: a blue-green release never splits traffic; setWeight must be 0 "
                                    "or 100, got %d" % (i, weight))
+        if kinds[0] in ("pause", "analysis") and not isinstance(step[kinds[0]] or {}, dict):
+            raise ReleaseError("step %d: %s must be a mapping, got %r" % (i, kinds[0], step[kinds[0]]))
         if kinds[0] == "pause":
             duration = (step["pause"] or {}).get("duration")
             if duration is not None:
                 try:
-                    parse_go_duration(duration) if isinstance(duration, str) else float(duration)
+                    pause_seconds(duration)
                 except ValueError as e:
                     raise ReleaseError("step %d: pause duration %r: %s" % (i, duration, e))
     return steps
+
+
+def pause_seconds(duration):
+    """A pause's duration ("30s", "5m", or a number of seconds) in seconds."""
+    if isinstance(duration, bool) or not isinstance(duration, (str, int, float)):
+        raise ValueError("a duration is a string such as 30s or a number of seconds")
+    seconds = parse_go_duration(duration) if isinstance(duration, str) else float(duration)
+    if not 0 <= seconds < 366 * 86400:
+        raise ValueError("must be from 0 to a year")
+    return seconds
 
 
 def weight_at(steps, index):
@@ -90,19 +124,29 @@ def _iso(t):
 
 
 class Release(object):
-    """One release over one router. ``analyze(step, state)`` returns ``{phase, message, metrics}``."""
+    """One release over one router. ``analyze(step, state, sleep)`` returns ``{phase, message, metrics}``.
 
-    def __init__(self, router, steps=None, strategy=None, analyze=None, cohorts=None, clock=None, sleep=None):
+    ``alive()`` says whether the controller that started the walk (ansible-playbook) is still there;
+    ``poll`` is how often a waiting walker looks at the state again."""
+
+    def __init__(self, router, steps=None, strategy=None, analyze=None, cohorts=None, clock=None, sleep=None,
+                 on_error="abort", alive=None, poll=1.0):
         """Without ``steps``/``strategy``, those of the release in progress (an operator's action on it)."""
         self.router = router
-        self.state = router.load_state()
+        self.store = router.state_store()
+        self.state = self.store.read()
+        self.revision = revision_of(self.state)
         saved = self.state or {}
         self.strategy = strategy or saved.get("strategy") or "canary"
         self.steps = validate_plan(steps or saved.get("steps") or [{"setWeight": 100}], self.strategy)
         self.analyze = analyze
-        self.cohorts = cohorts or {}
+        self.cohorts = cohorts or saved.get("cohorts") or {}
         self.clock = clock or time.time
         self.sleep = sleep or time.sleep
+        self.on_error = on_error
+        self.alive = alive or (lambda: True)
+        self.poll = poll
+        self.walker = None
         self.changed = False
         self.already_stable = False
         self.diffs = []
@@ -117,7 +161,23 @@ class Release(object):
         return entry
 
     def save(self):
-        self.router.save_state(self.state)
+        """Write the state over the revision read; StateConflict when someone else wrote since."""
+        failpoint("state_save")
+        self.revision = self.store.write(self.state, self.revision)
+        failpoint("state_saved")
+
+    def refresh(self):
+        """Read the state again; True when someone else changed it since we last read or wrote it."""
+        stored = self.store.read()
+        if revision_of(stored) == self.revision and stored is not None:
+            return False
+        if stored is None and self.state is None:
+            return False
+        if stored is None:
+            raise ReleaseError("the state of release '%s' beside the %s router was removed while a release was "
+                               "walking; nothing more is changed" % (self.router.release, self.router.kind))
+        self.state, self.revision = stored, revision_of(stored)
+        return True
 
     def routing(self, weight, active=True):
         return Routing(weight, active, self.cohorts.get("header"), self.cohorts.get("always_canary"),
@@ -130,54 +190,149 @@ class Release(object):
             self.diffs.append(change.diff(self.router.describe()))
         return change
 
+    def enforce(self):
+        """Make the router say what the stored state says (after someone else's change)."""
+        st = self.state
+        if st.get("aborted"):
+            return self.route(0, active=False)
+        return self.route(st.get("canary_weight") or 0)
+
+    @contextlib.contextmanager
+    def operator(self):
+        """An operator's change: under the store's mutex, from the latest state, written back."""
+        with self.store.mutex():
+            self.refresh()
+            yield self.state
+
+    # ------------------------------------------------------------------ one walker at a time
+
+    @contextlib.contextmanager
+    def walking(self):
+        """Hold the release's walker lease for the ``with`` block; refused while another walker holds it."""
+        me = holder(self.clock())
+        try:
+            stale = self.store.acquire_walker(me)
+        except WalkerBusy as e:
+            raise ReleaseError(str(e))
+        self.walker = me
+        try:
+            if stale:
+                with self.store.mutex():
+                    self.refresh()
+                    if self.state:
+                        self.event("walker_taken_over", previous=describe_holder(stale), by=me["who"])
+                        self.save()
+            yield me
+        finally:
+            self.walker = None
+            self.store.release_walker(me)
+
+    def _renew(self):
+        if self.walker and self.clock() - self.walker.get("renewed_t", 0) >= LEASE_SECONDS / 3.0:
+            self.walker["renewed_t"] = round(self.clock(), 3)
+            self.store.renew_walker(self.walker)
+
+    def wait(self, seconds):
+        """Sleep, looking at the state every ``poll`` seconds; Interrupted when someone else changed it
+        or the controller has gone."""
+        deadline = self.clock() + seconds
+        while True:
+            if not self.alive():
+                raise Interrupted("controller_gone")
+            if revision_of(self.store.read()) != self.revision:
+                raise Interrupted("changed")
+            self._renew()
+            left = deadline - self.clock()
+            if left <= 0:
+                return
+            self.sleep(min(self.poll, left))
+
+    # ------------------------------------------------------------------ starting
+
     def begin(self, stable_version, canary_version, approved=True):
         """Start a release of canary_version, or pick up the one in progress. Returns False when the
         release is already finished (promoted) and nothing is to be done."""
-        st = self.state
-        if st and st.get("stable_version") == canary_version and st.get("canary_version") != canary_version \
-                and (st["phase"] == HEALTHY or st.get("aborted")):
-            # already what serves (a later release of another version was rolled back): re-running
-            # an earlier playbook must not start a release that would put the old stable back
-            self.already_stable = True
-            return False
-        if st and st.get("canary_version") == canary_version:
-            # finished (promoted, or aborted until someone retries it): nothing to do, the verdict stands
-            return st["phase"] != HEALTHY and not st.get("aborted")
-        if st and st["phase"] in (PROGRESSING, PAUSED) and not st.get("aborted"):
-            raise ReleaseError("release '%s' is still rolling out %s (step %d, %s); abort or promote it before "
-                               "releasing %s" % (self.router.release, st["canary_version"], st["step_index"],
-                                                 st["phase"], canary_version))
-        if self.strategy == "blueGreen" and not approved:
-            raise ReleaseError("a blue-green release switches all traffic at once: a person must approve it "
-                               "(approved: true)")
-        self.state = {"release": self.router.release, "strategy": self.strategy, "router": self.router.kind,
-                      "stable_version": stable_version, "canary_version": canary_version,
-                      "phase": PROGRESSING, "message": "", "aborted": False, "step_index": 0,
-                      "canary_weight": 0, "steps": self.steps, "step_results": [], "history": [],
-                      "canary_traffic_since": None, "time_to_detect_s": None, "time_to_restore_s": None}
-        self.changed = True
-        self.event("started", stable_version=stable_version, canary_version=canary_version)
-        self.route(0)
-        self.save()
-        return True
+        with self.store.mutex():
+            self.refresh()
+            st = self.state
+            if st and st.get("stable_version") == canary_version and st.get("canary_version") != canary_version \
+                    and (st["phase"] == HEALTHY or st.get("aborted")):
+                # already what serves (a later release of another version was rolled back): re-running
+                # an earlier playbook must not start a release that would put the old stable back
+                self.already_stable = True
+                return False
+            if st and st.get("canary_version") == canary_version:
+                # finished (promoted, or aborted until someone retries it): nothing to do, the verdict stands
+                return st["phase"] != HEALTHY and not st.get("aborted")
+            if st and st["phase"] in (PROGRESSING, PAUSED) and not st.get("aborted"):
+                raise ReleaseError("release '%s' is still rolling out %s (step %d, %s); abort or promote it before "
+                                   "releasing %s" % (self.router.release, st["canary_version"], st["step_index"],
+                                                     st["phase"], canary_version))
+            if self.strategy == "blueGreen" and not approved:
+                raise ReleaseError("a blue-green release switches all traffic at once: a person must approve it "
+                                   "(approved: true)")
+            self.state = {"release": self.router.release, "strategy": self.strategy, "router": self.router.kind,
+                          "stable_version": stable_version, "canary_version": canary_version,
+                          "phase": PROGRESSING, "message": "", "aborted": False, "step_index": 0,
+                          "canary_weight": 0, "steps": self.steps, "cohorts": self.cohorts, "step_results": [],
+                          "history": [], "canary_traffic_since": None, "time_to_detect_s": None,
+                          "time_to_restore_s": None}
+            self.changed = True
+            self.event("started", stable_version=stable_version, canary_version=canary_version, by=actor())
+            self.route(0)
+            self.save()
+            return True
 
     # ------------------------------------------------------------------ walking the plan
 
     def run(self, until=None):
         """Apply steps from the current one; stop at ``until`` (a step index), at a pause without
-        duration, at an Inconclusive analysis (Paused), at a failure (aborted), or at the end."""
-        st = self.state
-        if st["phase"] == PAUSED:
-            return st
+        duration, at an Inconclusive analysis (Paused), at a failure (aborted), at someone else's abort,
+        pause or promote, or at the end. An error on the way aborts to stable (``on_error: abort``) or
+        holds the release Paused (``pause``), and says why."""
         end = len(self.steps) if until is None else min(until, len(self.steps))
-        while st["step_index"] < end and st["phase"] == PROGRESSING:
-            self.apply(st["step_index"])
-            self.save()
-        if st["step_index"] >= len(self.steps) and st["phase"] == PROGRESSING:
-            self.promote()
-        return st
+        while True:
+            try:
+                with self.store.mutex():
+                    self.refresh()
+                    st = self.state
+                    if st["phase"] != PROGRESSING or st.get("aborted"):
+                        break
+                    if st["step_index"] >= len(self.steps):
+                        self.promote()
+                        break
+                    if st["step_index"] >= end:
+                        break
+                    index = st["step_index"]
+                    long_step = self.start(index)
+                if long_step is not None:
+                    outcome = long_step()
+                    with self.store.mutex():
+                        if self.refresh():
+                            continue  # someone else decided meanwhile: their state stands
+                        self.finish(index, outcome)
+            except Interrupted as e:
+                if str(e) == "controller_gone":
+                    self.stop_walking("the controller (ansible-playbook) went away")
+                    raise ReleaseError("the controller went away; release '%s' stays at step %d, weight %d%%, "
+                                       "and a re-run resumes it" % (self.router.release, self.state["step_index"],
+                                                                    self.state["canary_weight"]))
+                continue  # look at the new state at the top of the loop
+            except StateConflict:
+                with self.store.mutex():
+                    self.refresh()
+                    self.enforce()  # what we routed before the conflict may contradict their change
+                continue
+            except (ReleaseError, WalkerBusy):
+                raise
+            except Exception as e:  # pylint: disable=broad-except
+                self.fail_safe(e)
+                break
+        return self.state
 
-    def apply(self, index):
+    def start(self, index):
+        """Do a step's quick part under the mutex; returns the long part (a pause, an analysis) to run
+        outside it, or None when the step is done."""
         st = self.state
         step = self.steps[index]
         self.changed = True
@@ -189,65 +344,146 @@ class Release(object):
                 st["canary_traffic_since"] = self.clock()
             self.event("set_weight", step=index, weight=weight, router_changed=change.changed)
             st["step_results"].append({"step": index, "weight": weight, "analysis_phase": None})
-        elif "pause" in step:
+            st["step_index"] = index + 1
+            self.save()
+            return None
+        if "pause" in step:
             duration = (step["pause"] or {}).get("duration")
             if duration is None:
                 st.update(phase=PAUSED, message="CanaryPauseStep")
                 self.event("paused", step=index, reason="CanaryPauseStep")
-                return
-            seconds = parse_go_duration(duration) if isinstance(duration, str) else float(duration)
+                self.save()
+                return None
+            seconds = pause_seconds(duration)
             self.event("pause", step=index, seconds=seconds)
-            self.sleep(seconds)
-        else:
-            verdict = self.analyze(step, st) if self.analyze else {"phase": "Successful", "message": "no analysis"}
-            found = self.event("analysis", step=index, phase=verdict["phase"], message=verdict.get("message", ""),
-                               values=summarize_values(verdict.get("metrics")))
-            if st["step_results"]:
-                st["step_results"][-1].update(analysis_phase=verdict["phase"], analysis_values=found["values"])
-            else:
-                st["step_results"].append({"step": index, "weight": st["canary_weight"],
-                                           "analysis_phase": verdict["phase"], "analysis_values": found["values"]})
-            if verdict["phase"] in FAILING:
-                st["step_index"] = index
-                self.abort("analysis %s at step %d: %s" % (verdict["phase"], index, verdict.get("message", "")),
-                           detected_at=found["t"])
-                return
-            if verdict["phase"] == "Inconclusive":
-                st.update(phase=PAUSED, message="InconclusiveAnalysisRun")
-                self.event("paused", step=index, reason="InconclusiveAnalysisRun")
-                st["step_index"] = index + 1
-                return
-        st["step_index"] = index + 1
+            self.save()
+            return lambda: self.wait(seconds)
+        self.save()
+        return lambda: self.measure(step)
 
-    def abort(self, reason, detected_at=None):
-        """All traffic back on stable, cohorts included, in one router update."""
+    def measure(self, step):
+        if not self.analyze:
+            return {"phase": "Successful", "message": "no analysis"}
+        verdict = self.analyze(step, self.state, sleep=self.wait)
+        # a measurement may outlast a poll: look once more before the verdict is acted on
+        self.wait(0)
+        return verdict
+
+    def finish(self, index, verdict):
+        """The end of a pause (``verdict`` None) or an analysis, from the state as it is now."""
         st = self.state
-        if st.get("aborted") and st["canary_weight"] == 0:
+        if verdict is None:
+            st["step_index"] = index + 1
+            self.save()
+            return
+        found = self.event("analysis", step=index, phase=verdict["phase"], message=verdict.get("message", ""),
+                           values=summarize_values(verdict.get("metrics")))
+        if st["step_results"]:
+            st["step_results"][-1].update(analysis_phase=verdict["phase"], analysis_values=found["values"])
+        else:
+            st["step_results"].append({"step": index, "weight": st["canary_weight"],
+                                       "analysis_phase": verdict["phase"], "analysis_values": found["values"]})
+        if verdict["phase"] in FAILING:
+            self.abort("analysis %s at step %d: %s" % (verdict["phase"], index, verdict.get("message", "")),
+                       detected_at=found["t"])
+            return
+        if verdict["phase"] == "Inconclusive":
+            st.update(phase=PAUSED, message="InconclusiveAnalysisRun")
+            self.event("paused", step=index, reason="InconclusiveAnalysisRun")
+        st["step_index"] = index + 1
+        self.save()
+
+    def fail_safe(self, error):
+        """An error in the middle of a walk: never leave the canary serving unattended."""
+        st = self.state
+        where = "step %d (%s)" % (st["step_index"], _describe_step(self.steps[st["step_index"]])) \
+            if st["step_index"] < len(self.steps) else "the promotion"
+        reason = "error at %s: %s: %s" % (where, type(error).__name__, error)
+        with self.store.mutex():
+            self.refresh()
+            if self.state["phase"] == HEALTHY or self.state.get("aborted"):
+                return  # someone else already decided
+            if self.on_error == "pause":
+                self.state.update(phase=PAUSED, message="error: %s" % reason)
+                self.event("paused", reason="error", error=reason)
+                self.save()
+                return
+            try:
+                self.abort(reason, by="walker (on_error: abort)")
+            except Exception as e:  # pylint: disable=broad-except
+                # the router refused the abort too: say so in the state, hold it for a person
+                self.state.update(phase=PAUSED, message="error: %s; the abort to stable failed too: %s" % (reason, e))
+                self.event("paused", reason="error", error=reason, abort_error=str(e))
+                self.save()
+                raise ReleaseError("%s; the abort to stable failed too: %s - route traffic to stable by hand "
+                                   "(router_step action=abort once the router answers)" % (reason, e))
+
+    def stop_walking(self, why):
+        with self.store.mutex():
+            self.refresh()
+            self.event("walker_stopped", reason=why, step=self.state["step_index"])
+            self.save()
+
+    # ------------------------------------------------------------------ decisions (walker and operators)
+
+    def abort(self, reason, detected_at=None, by=None):
+        """All traffic back on stable, cohorts included, in one router update. An abort of a release
+        already aborted routes again (a re-run with corrected addresses repairs a wrong rollback)."""
+        st = self.state
+        if st.get("aborted"):
+            self.route(0, active=False)
             return st
         detected_at = detected_at or self.clock()
         self.route(0, active=False)
         restored_at = self.clock()
         self.changed = True
         since = st.get("canary_traffic_since")
-        st.update(phase=DEGRADED, aborted=True, message="RolloutAborted: %s" % reason, canary_weight=0,
+        message = "RolloutAborted: %s" % reason
+        if by:
+            message += " (by %s at %s)" % (by, _iso(restored_at))
+        st.update(phase=DEGRADED, aborted=True, message=message, canary_weight=0,
                   time_to_detect_s=round(detected_at - since, 3) if since else None,
                   time_to_restore_s=round(restored_at - detected_at, 3))
-        self.event("aborted", reason=reason, time_to_restore_s=st["time_to_restore_s"])
+        self.event("aborted", reason=reason, by=by or "analysis", time_to_restore_s=st["time_to_restore_s"])
         self.save()
         return st
 
-    def promote(self):
+    def promote(self, by=None):
         """100% on the canary, which becomes the stable version."""
         st = self.state
         self.route(100)
         self.changed = True
         st.update(phase=HEALTHY, message="", canary_weight=100, step_index=len(self.steps),
                   stable_version=st["canary_version"])
-        self.event("promoted", version=st["canary_version"])
+        self.event("promoted", version=st["canary_version"], **({"by": by} if by else {}))
         self.save()
         return st
 
-    def resume(self):
+    def pause(self, by):
+        """Hold the release at its current weight until a resume; a walker stops at its next look."""
+        st = self.state
+        if st["phase"] != PROGRESSING or st.get("aborted"):
+            return st
+        st.update(phase=PAUSED, message="manually paused by %s at %s" % (by, _iso(self.clock())))
+        self.changed = True
+        self.event("paused", reason="manual", by=by, step=st["step_index"], weight=st["canary_weight"])
+        self.save()
+        return st
+
+    def skip(self, by):
+        """Past the current step (Argo's promote without --full): a pause or an analysis ends now."""
+        st = self.state
+        if st.get("aborted") or st["phase"] == HEALTHY or st["step_index"] >= len(self.steps):
+            return st
+        if st["phase"] == PAUSED:
+            return self.resume(by)
+        self.changed = True
+        self.event("step_skipped", step=st["step_index"], by=by)
+        st["step_index"] += 1
+        self.save()
+        return st
+
+    def resume(self, by=None):
         """Clear a pause (the operator's promote on a paused step); the next run goes on."""
         st = self.state
         if st["phase"] != PAUSED:
@@ -256,11 +492,11 @@ class Release(object):
             st["step_index"] += 1
         st.update(phase=PROGRESSING, message="")
         self.changed = True
-        self.event("resumed")
+        self.event("resumed", **({"by": by} if by else {}))
         self.save()
         return st
 
-    def retry(self):
+    def retry(self, by=None):
         """An aborted release starts again from step 0 (as Argo's retry)."""
         st = self.state
         if not st.get("aborted"):
@@ -269,9 +505,24 @@ class Release(object):
                   canary_traffic_since=None, time_to_detect_s=None, time_to_restore_s=None, step_results=[])
         self.changed = True
         self.route(0)
-        self.event("retried")
+        self.event("retried", **({"by": by} if by else {}))
         self.save()
         return st
+
+    def set_weight(self, weight, by):
+        """The canary's share by hand, outside the plan."""
+        self.route(weight, active=True)
+        st = self.state
+        if st:
+            if st["canary_weight"] != weight:
+                st["canary_weight"] = weight
+                self.event("set_weight", weight=weight, manual=True, by=by)
+                self.save()
+
+
+def _describe_step(step):
+    kind = next(iter(step))
+    return "%s %s" % (kind, step[kind]) if kind != "analysis" else "analysis"
 
 
 def summarize_values(metrics):

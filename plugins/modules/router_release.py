@@ -25,6 +25,13 @@ description:
     version after the switch, and needs O(approved).
   - The state is saved after every step beside the router, so running the task again resumes where an
     interrupted job stopped, and a finished release reports C(changed=false).
+  - A person stays in charge. The walker re-reads the state before every change and during every pause and
+    analysis; an abort, pause or promote made meanwhile with M(progressive.delivery.router_step) (or by the
+    emergency runbook) ends or redirects the walk and is never overwritten. One walker at a time - a second
+    run of the same release while one walks is refused with the name of the first (user, host, pid, AWX job,
+    since when); the lease of a walker that was killed is taken over, and the history says so.
+  - When ansible-playbook goes away mid-walk (killed, or the connection hung up), the walker stops where it is,
+    with a consistent state, and a re-run resumes it.
 options:
   strategy:
     description: C(canary) steps through weights; C(blueGreen) flips 0 to 100 behind analyses.
@@ -92,6 +99,14 @@ options:
     type: str
     choices: [fail, argo]
     default: fail
+  on_error:
+    description:
+      - What an error in the middle of a walk does (a router that refuses a change, an analysis that cannot
+        run). C(abort) sends all traffic back to stable and says why; C(pause) holds the release Paused at its
+        weight for a person. Either way the release never walks on by itself after an error.
+    type: str
+    choices: [abort, pause]
+    default: abort
   approved:
     description: A person approves a blue-green release (required for O(strategy=blueGreen)).
     type: bool
@@ -197,10 +212,11 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.progressive.delivery.plugins.module_utils import controller, release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import AnalysisSpecError
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
 
-ERRORS = (rel.ReleaseError, RouterError, KubernetesError, AnalysisSpecError, TemplateError, ValueError)
+ERRORS = (rel.ReleaseError, RouterError, KubernetesError, AnalysisSpecError, TemplateError, StateError, ValueError)
 
 
 def main():
@@ -230,8 +246,9 @@ def main():
             result = controller.report(release)
             result.update(changed=release.changed or result["changed"], next_step=nxt)
         else:
-            if release.begin(params["stable_version"], params["canary_version"], params["approved"]):
-                release.run(until=params["until_step"])
+            with release.walking():
+                if release.begin(params["stable_version"], params["canary_version"], params["approved"]):
+                    release.run(until=params["until_step"])
             result = controller.report(release)
     except ERRORS as e:
         module.fail_json(msg="router_release %s: %s" % (params["release"], e))

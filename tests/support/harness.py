@@ -31,8 +31,45 @@ from processes import (  # noqa: F401,E402  pylint: disable=unused-import
 
 def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None):
     """Run ansible-playbook on localhost; return (rc, [task results of the one host], raw output)."""
+    return start_playbook(playbook_text, workdir, extra_vars, check, diff, env).result(expect_rc)
+
+
+class RunningPlaybook(object):
+    """ansible-playbook started in the background (``proc``); ``result()`` waits for it (bounded)."""
+
+    def __init__(self, argv, env, cwd):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     cwd=cwd)
+
+    def result(self, expect_rc=None, timeout=600):
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise
+        try:
+            report = json.loads(stdout)
+        except ValueError:
+            raise AssertionError("ansible-playbook did not print JSON (rc %d):\n%s\n%s"
+                                 % (self.proc.returncode, stdout[-3000:], stderr[-3000:]))
+        tasks = []
+        for play in report["plays"]:
+            for task in play["tasks"]:
+                result = dict(task["hosts"].get("localhost", {}))
+                result["_task"] = task["task"]["name"]
+                result["_play"] = play["play"]["name"]
+                tasks.append(result)
+        if expect_rc is not None:
+            assert self.proc.returncode == expect_rc, "ansible-playbook rc %d, expected %d:\n%s" % (
+                self.proc.returncode, expect_rc, json.dumps(tasks, indent=1)[-4000:])
+        return self.proc.returncode, tasks, stdout + stderr
+
+
+def start_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None):
+    """Start ansible-playbook on localhost in the background; a RunningPlaybook."""
     ensure_collection_path()
-    path = os.path.join(workdir, "playbook-%d.yml" % int(time.time() * 1000))
+    path = os.path.join(workdir, "playbook-%d.yml" % int(time.time() * 1000000))
     with open(path, "w") as f:
         f.write(playbook_text)
     argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
@@ -55,21 +92,4 @@ def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=Fals
         "ANSIBLE_HOME": os.path.join(workdir, ".ansible"),
     })
     full_env.update(env or {})
-    proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=workdir, timeout=600,
-                          check=False)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError("ansible-playbook did not print JSON (rc %d):\n%s\n%s"
-                             % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
-    tasks = []
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            result = dict(task["hosts"].get("localhost", {}))
-            result["_task"] = task["task"]["name"]
-            result["_play"] = play["play"]["name"]
-            tasks.append(result)
-    if expect_rc is not None:
-        assert proc.returncode == expect_rc, "ansible-playbook rc %d, expected %d:\n%s" % (
-            proc.returncode, expect_rc, json.dumps(tasks, indent=1)[-4000:])
-    return proc.returncode, tasks, proc.stdout + proc.stderr
+    return RunningPlaybook(argv, full_env, workdir)

@@ -3,13 +3,48 @@
 The router here is an in-memory stand-in (the real routers are exercised against real nginx and
 the Kubernetes test tier in tests/integration); time is simulated so pauses and timings are exact."""
 
+import contextlib
+import copy
+
 import pytest
 
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateConflict, revision_of
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
     Change, Router, RouterError, Routing, validate_weight)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import upstream_servers
 from simclock import SimClock
+
+
+class MemoryStore(object):
+    """The state store's contract (release_store.FileStore/ConfigMapStore) in memory: compare-and-swap
+    on the revision; the lease and the mutex are exercised on real files and the API test server."""
+
+    def __init__(self, state=None):
+        self.state = state
+
+    def read(self):
+        return copy.deepcopy(self.state)
+
+    def write(self, state, expected_revision):
+        if revision_of(self.state) != expected_revision:
+            raise StateConflict("moved from %d to %d" % (expected_revision, revision_of(self.state)))
+        state["revision"] = expected_revision + 1
+        self.state = copy.deepcopy(state)
+        return state["revision"]
+
+    @contextlib.contextmanager
+    def mutex(self):
+        yield
+
+    def acquire_walker(self, me):
+        return None
+
+    def renew_walker(self, me):
+        pass
+
+    def release_walker(self, me):
+        pass
 
 
 class MemoryRouter(Router):
@@ -18,8 +53,12 @@ class MemoryRouter(Router):
     def __init__(self, release="checkout", state=None):
         super(MemoryRouter, self).__init__(release)
         self.routing = None
-        self.state = state
+        self.store = MemoryStore(state)
         self.updates = []
+
+    @property
+    def state(self):
+        return self.store.state
 
     def current_routing(self):
         return self.routing
@@ -32,18 +71,15 @@ class MemoryRouter(Router):
         self.updates.append(routing.to_dict())
         return Change(True, before, routing.to_dict())
 
-    def load_state(self):
-        return self.state
-
-    def save_state(self, state):
-        self.state = state
+    def state_store(self):
+        return self.store
 
 
 def verdicts(*phases):
     """An analyze() answering the given phases in turn (each takes 3 simulated seconds)."""
     answers = list(phases)
 
-    def analyze(step, state):
+    def analyze(step, state, sleep=None):
         clock.sleep(3)
         return {"phase": answers.pop(0), "message": "", "metrics": [
             {"name": "success-rate", "measurements": [{"value": "[0.99]"}]}]}
@@ -222,3 +258,152 @@ def test_weighted_upstream_keeps_the_ratio_across_server_counts():
     lines = upstream_servers(["s1", "s2"], ["c1"], (75, 25))
     assert lines == ["server s1 weight=3;", "server s2 weight=3;", "server c1 weight=2;"]  # 6:2 = 75:25
     assert upstream_servers(["s1"], ["c1"], (100, 0)) == ["server s1 weight=1;"]
+
+
+# ---------------------------------------------------------------- the person wins (issue 16)
+
+def operator_at(when, action, router, **kwargs):
+    """A sleep that, once the simulated clock passes ``when``, acts as a person would with router_step:
+    another Release over the same router, from the latest state, written back."""
+    done = []
+
+    def sleep(seconds):
+        clock.sleep(seconds)
+        if not done and clock() >= when:
+            done.append(clock())
+            person = rel.Release(router, clock=clock, sleep=clock.sleep)
+            with person.operator():
+                getattr(person, action)(**kwargs)
+    return sleep, done
+
+
+def walker(router, plan, analyze=None, sleep=None, **kwargs):
+    return rel.Release(router, plan, "canary", analyze=analyze, clock=clock, sleep=sleep or clock.sleep, **kwargs)
+
+
+PLAN = [{"setWeight": 10}, {"pause": {"duration": "60s"}}, {"setWeight": 50}, {"pause": {"duration": "60s"}},
+        {"setWeight": 100}]
+
+
+def test_an_abort_during_a_pause_ends_the_walk_on_stable_and_stays_in_the_history():
+    router = MemoryRouter()
+    start = clock()
+    sleep, done = operator_at(start + 20, "abort", router, reason="INC-1", by="alice@lb1")
+    r = walker(router, PLAN, sleep=sleep)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert done and clock() - done[0] <= 1.0  # seen at the next look, not at the end of the pause
+    assert state["aborted"] is True and state["phase"] == rel.DEGRADED
+    assert "INC-1" in state["message"] and "alice@lb1" in state["message"]
+    # after the abort, the walker never routed to the canary again
+    assert router.updates[-1]["canary_weight"] == 0 and router.updates[-1]["active"] is False
+    assert [u["canary_weight"] for u in router.updates] == [0, 10, 0]
+    events = [e["event"] for e in router.state["history"]]
+    assert events[-1] == "aborted" and router.state["history"][-1]["by"] == "alice@lb1"
+
+
+def test_a_pause_during_a_timed_pause_holds_the_weight_until_a_resume():
+    router = MemoryRouter()
+    sleep, _done = operator_at(clock() + 30, "pause", router, by="bob@lb1")
+    r = walker(router, PLAN, sleep=sleep)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state["phase"] == rel.PAUSED and state["canary_weight"] == 10 and "bob@lb1" in state["message"]
+    assert router.routing.canary_weight == 10 and len(router.updates) == 2
+    # a re-run while paused changes nothing; after a resume it walks on to the end
+    again = walker(router, PLAN)
+    assert again.begin("v1", "v2") is True and again.run()["phase"] == rel.PAUSED and again.changed is False
+    person = rel.Release(router, clock=clock, sleep=clock.sleep)
+    with person.operator():
+        person.resume(by="bob@lb1")
+    assert walker(router, PLAN).run()["phase"] == rel.HEALTHY
+    assert router.routing.canary_weight == 100
+
+
+def test_a_manual_promote_or_skip_during_a_pause_is_taken_into_account():
+    router = MemoryRouter()
+    sleep, _done = operator_at(clock() + 5, "skip", router, by="carol")
+    r = walker(router, PLAN, sleep=sleep)
+    r.begin("v1", "v2")
+    begun = clock()
+    r.run(until=3)  # the 60 s pause skipped after 5 s, then 50%
+    assert clock() - begun < 10 and router.state["canary_weight"] == 50
+    assert "step_skipped" in [e["event"] for e in router.state["history"]]
+    sleep, _done = operator_at(clock() + 5, "promote", router, by="carol")
+    state = walker(router, PLAN, sleep=sleep).run()
+    assert state["phase"] == rel.HEALTHY and router.routing.canary_weight == 100
+    assert router.state["history"][-1]["by"] == "carol"
+
+
+def test_an_abort_that_lands_between_the_walkers_read_and_write_is_obeyed():
+    """Kubernetes has no mutex across processes: the walker's write meets a conflict, reads again, and
+    puts the router back to what the person decided."""
+    class Racing(MemoryRouter):
+        def reconcile(self, routing):
+            change = super(Racing, self).reconcile(routing)
+            if routing.canary_weight == 50 and not self.state.get("aborted"):
+                person = rel.Release(self, clock=clock, sleep=clock.sleep)
+                with person.operator():
+                    person.abort("racing abort", by="dave")
+            return change
+    router = Racing()
+    r = walker(router, [{"setWeight": 10}, {"setWeight": 50}, {"setWeight": 100}])
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state["aborted"] is True and "dave" in state["message"]
+    assert router.routing.canary_weight == 0 and router.routing.active is False
+
+
+def test_an_error_in_the_middle_of_a_walk_aborts_to_stable_and_says_why():
+    def broken(step, state, sleep=None):
+        raise TypeError("'<' not supported between instances of 'str' and 'int'")
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 10}, {"analysis": {}}, {"setWeight": 100}], analyze=broken)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state["aborted"] is True and router.routing.canary_weight == 0
+    assert "error at step 1 (analysis): TypeError" in state["message"]
+    # on_error: pause holds the weight for a person instead
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 10}, {"analysis": {}}, {"setWeight": 100}], analyze=broken, on_error="pause")
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state["phase"] == rel.PAUSED and router.routing.canary_weight == 10 and "TypeError" in state["message"]
+
+
+def test_a_walker_whose_controller_went_away_stops_where_it_is_and_a_rerun_resumes():
+    router = MemoryRouter()
+    gone_at = clock() + 12
+    r = walker(router, PLAN, alive=lambda: clock() < gone_at)
+    r.begin("v1", "v2")
+    with pytest.raises(rel.ReleaseError, match="controller went away"):
+        r.run()
+    assert router.state["phase"] == rel.PROGRESSING and router.state["step_index"] == 1
+    assert router.state["history"][-1]["event"] == "walker_stopped" and router.routing.canary_weight == 10
+    assert walker(router, PLAN).run()["phase"] == rel.HEALTHY
+
+
+def test_an_abort_of_an_aborted_release_routes_again():
+    router = MemoryRouter()
+    r = walker(router, PLAN, analyze=verdicts("Failed"))
+    r.begin("v1", "v2")
+    with r.operator():
+        r.abort("first", by="erin")
+    router.routing = Routing(40)  # the router was changed behind our back (or the addresses were wrong)
+    again = rel.Release(router, clock=clock, sleep=clock.sleep)
+    with again.operator():
+        again.abort("again", by="erin")
+    assert router.routing.canary_weight == 0 and router.routing.active is False and again.changed is True
+    assert [e["event"] for e in router.state["history"]].count("aborted") == 1
+
+
+@pytest.mark.parametrize("step,message", [
+    ({"setWeight": "10"}, "integer from 0 to 100, got '10'"),
+    ({"setWeight": 10.0}, "integer"),
+    ({"pause": "5m"}, "pause must be a mapping"),
+    ("setWeight: 10", "must be a mapping"),
+    ({"pause": {"duration": True}}, "pause duration"),
+])
+def test_plans_with_wrong_types_are_refused_before_anything_runs(step, message):
+    with pytest.raises(rel.ReleaseError, match=message):
+        rel.validate_plan([step], "canary")

@@ -13,6 +13,7 @@ import json
 
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     KubernetesError, describe, read_object, write_object)
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import ConfigMapStore
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, Routing
 
 ROUTING_ANNOTATION = "progressive.delivery/routing"
@@ -79,21 +80,7 @@ class KubernetesRouter(Router):
     def state_name(self):
         return "pd-release-%s" % self.release
 
-    def load_state(self):
-        cm = self.read("ConfigMap", self.state_name, "v1")
-        if cm is None:
-            return None
-        return json.loads((cm.get("data") or {}).get("state") or "null")
-
-    def save_state(self, state):
-        if self.check_mode:
-            return
-        for _attempt in range(5):
-            cm = self.read("ConfigMap", self.state_name, "v1")
-            body = cm or {"apiVersion": "v1", "kind": "ConfigMap",
-                          "metadata": {"name": self.state_name, "namespace": self.namespace,
-                                       "labels": {"app.kubernetes.io/managed-by": "progressive.delivery"}}}
-            body["data"] = {"state": json.dumps(state, sort_keys=True)}
-            if write_object(self.client, body, self.namespace, create=cm is None) is not None:
-                return
-        raise KubernetesError("ConfigMap '%s' kept changing under us; try again" % self.state_name)
+    def state_store(self):
+        return ConfigMapStore(lambda: self.read("ConfigMap", self.state_name, "v1"),
+                              lambda body, create: write_object(self.client, body, self.namespace, create=create),
+                              self.state_name, self.namespace, self.describe(), self.check_mode)
