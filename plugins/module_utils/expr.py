@@ -7,6 +7,19 @@ Argo Rollouts evaluates conditions with the expr-lang/expr language. This module
 subset that analysis templates use into a small AST and walks it: no ``eval``, no Jinja, no
 attribute access on Python objects. Unknown names and syntax errors are errors that carry the
 position, never a silent ``false``.
+
+Every input gives a value or an ExprError, in bounded time and memory:
+
+- ``MAX_SOURCE`` characters in an expression; ``MAX_DEPTH`` levels of nesting (parentheses,
+  brackets, predicates, ternaries, chains of ``.field`` / ``[index]``); chains of binary and
+  unary operators are flat, however long.
+- Values the expression builds hold at most ``MAX_ITEMS`` items (arrays, maps, ranges, split,
+  flatten...) and ``MAX_STRING`` characters (repeat, +, join, replace, string, toJSON...).
+- Integers are Go's int64: literals out of range are errors, ``+ - * %`` wrap around as in Go.
+  Conversions of NaN, infinities or huge numbers to int are errors, never Python exceptions.
+- ``matches`` uses re2lite (RE2 syntax, linear time), as Argo uses Go's regexp.
+- An evaluation budget of ``MAX_STEPS`` (node visits plus per-item work of built-ins and the
+  regex matcher) ends any evaluation that would run long: "expression too expensive".
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,14 +27,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import functools
+import decimal
 import json
 import math
 import re
 
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
+from ansible_collections.progressive.delivery.plugins.module_utils.re2lite import RegexError, compile_regex
 
-__all__ = ["ExprError", "Expression", "compile_expr", "evaluate_condition", "type_name"]
+__all__ = ["ExprError", "Expression", "compile_expr", "evaluate_condition", "type_name",
+           "MAX_SOURCE", "MAX_DEPTH", "MAX_ITEMS", "MAX_STRING", "MAX_STEPS"]
+
+MAX_SOURCE = 100000     # characters in one expression
+MAX_DEPTH = 100         # nesting levels in the parser (and 3x that in the syntax tree)
+MAX_ITEMS = 100000      # items in an array or map the expression builds
+MAX_STRING = 1000000    # characters in a string the expression builds
+MAX_STEPS = 1000000     # evaluation budget: node visits + per-item work in built-ins
+_MAX_TREE_DEPTH = 3 * MAX_DEPTH
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
+_MAX_DURATION = 9223372036.854775807  # seconds in Go's time.Duration (int64 nanoseconds)
 
 
 class ExprError(Exception):
@@ -39,15 +63,44 @@ class ExprError(Exception):
         return "%s (1:%d)\n | %s\n | %s^" % (self.message, self.pos + 1, self.source, " " * self.pos)
 
 
+def _brief(text, limit=40):
+    """User text quoted in a message, cut short."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 # --------------------------------------------------------------------------- tokens
 
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F_]+|(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?)")
+_NUMBER = re.compile(r"(0[xX][0-9a-fA-F_]+|(?:[0-9][0-9_]*)?\.?[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)")
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_NOT_IN = re.compile(r"not\s+in\b")
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_DIGITS = "0123456789"    # str.isdigit() also accepts "²" and "٣": expr-lang reads ASCII digits only
 _OPERATORS = ("not in", "**", "==", "!=", "<=", ">=", "&&", "||", "??", "..", "?.",
               "<", ">", "+", "-", "*", "/", "%", "^", "!", "?", ":", "(", ")", "[", "]",
               "{", "}", ",", ".", "#")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0",
             "b": "\b", "f": "\f", "v": "\v", "a": "\a"}
+
+
+def _number(src, i, text):
+    """The value of a number literal, with expr-lang's rules: int64 integers, finite floats."""
+    clean = text.replace("_", "")
+    try:
+        if clean.lower().startswith("0x"):
+            value = int(clean, 16) if len(clean) <= 20 else _INT_MAX + 1
+        elif any(ch in clean for ch in ".eE"):
+            value = float(clean)
+            if math.isinf(value):
+                raise ExprError("invalid float literal %s: value out of range" % _brief(text), src, i)
+            return value
+        else:
+            value = int(clean) if len(clean) <= 20 else _INT_MAX + 1
+    except ValueError:
+        raise ExprError("invalid number %s" % _brief(text), src, i)
+    if value > _INT_MAX:
+        raise ExprError("invalid integer literal %s: value out of range" % _brief(text), src, i)
+    return value
 
 
 def _tokenize(src):
@@ -58,24 +111,16 @@ def _tokenize(src):
         if c.isspace():
             i += 1
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()
-                           and not (tokens and tokens[-1][0] == "op" and tokens[-1][1] == ".")):
+        if c in _DIGITS or (c == "." and i + 1 < n and src[i + 1] in _DIGITS
+                            and not (tokens and tokens[-1][0] == "op" and tokens[-1][1] == ".")):
             m = _NUMBER.match(src, i)
+            if m is None:
+                raise ExprError("invalid number", src, i)
             text = m.group(0)
             # "1..3" is a range, not the float "1." followed by ".3"
             if "." in text and src.startswith("..", i + text.index(".")):
                 text = text[:text.index(".")]
-            clean = text.replace("_", "")
-            try:
-                if clean.lower().startswith("0x"):
-                    value = int(clean, 16)
-                elif any(ch in clean for ch in ".eE"):
-                    value = float(clean)
-                else:
-                    value = int(clean)
-            except ValueError:
-                raise ExprError("invalid number %r" % text, src, i)
-            tokens.append(("num", value, i))
+            tokens.append(("num", _number(src, i, text), i))
             i += len(text)
             continue
         if c in "\"'`":
@@ -96,7 +141,7 @@ def _tokenize(src):
                         out.append(_ESCAPES[esc])
                         i += 2
                         continue
-                    if esc == "u" and re.match(r"[0-9a-fA-F]{4}", src[i + 2:i + 6]):
+                    if esc == "u" and _HEX4.match(src, i + 2):
                         out.append(chr(int(src[i + 2:i + 6], 16)))
                         i += 6
                         continue
@@ -109,10 +154,10 @@ def _tokenize(src):
         if m:
             word = m.group(0)
             if word == "not":
-                rest = re.match(r"not\s+in\b", src[i:])
+                rest = _NOT_IN.match(src, i)
                 if rest:
                     tokens.append(("op", "not in", i))
-                    i += len(rest.group(0))
+                    i = rest.end()
                     continue
             tokens.append(("ident", word, i))
             i += len(word)
@@ -149,14 +194,19 @@ _CONSTANTS = {"true": True, "false": False, "nil": None}
 _CLOSURE_ARG = {"all": 1, "any": 1, "none": 1, "one": 1, "filter": 1, "map": 1, "count": 1,
                 "find": 1, "findIndex": 1, "findLast": 1, "findLastIndex": 1, "sum": 1,
                 "sortBy": 1, "groupBy": 1}
+_TOO_DEEP = "expression nested too deeply (more than %d levels)" % MAX_DEPTH
 
 
 class _Parser(object):
+    """Tokens -> syntax tree. Binary operators of one precedence form one flat ``chain`` node and
+    prefix operators one ``unary`` node, so long chains never recurse per operand."""
+
     def __init__(self, source):
         self.source = source
         self.tokens = _tokenize(source)
         self.i = 0
         self.closure_depth = 0
+        self.depth = 0
 
     def peek(self, offset=0):
         return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
@@ -191,14 +241,20 @@ class _Parser(object):
         return node
 
     def ternary(self):
-        cond = self.binary(0)
-        if self.is_op("?"):
-            pos = self.next()[2]
-            yes = self.ternary()
-            self.expect(":")
-            no = self.ternary()
-            return ("cond", cond, yes, no, pos)
-        return cond
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.error(_TOO_DEEP)
+            cond = self.binary(0)
+            if self.is_op("?"):
+                pos = self.next()[2]
+                yes = self.ternary()
+                self.expect(":")
+                no = self.ternary()
+                return ("cond", cond, yes, no, pos)
+            return cond
+        finally:
+            self.depth -= 1
 
     def binary_op(self):
         tok = self.peek()
@@ -215,17 +271,25 @@ class _Parser(object):
             if op is None or _BINARY[op] <= min_prec:
                 return left
             prec = _BINARY[op]
-            pos = self.next()[2]
-            right = self.binary(prec - 1 if op in _RIGHT_ASSOC else prec)
-            left = ("bin", {"||": "or", "&&": "and"}.get(op, op), left, right, pos)
+            items = []
+            while op is not None and _BINARY[op] == prec:
+                pos = self.next()[2]
+                right = self.binary(prec)
+                items.append(({"||": "or", "&&": "and"}.get(op, op), right, pos))
+                op = self.binary_op()
+            left = ("chain", left, items, prec == _BINARY["**"])
 
     def unary(self):
-        tok = self.peek()
-        if (tok[0] == "op" and tok[1] in ("!", "-", "+")) or (tok[0] == "ident" and tok[1] == "not"):
-            self.next()
-            operand = self.binary(_UNARY_PREC)
-            op = "!" if tok[1] in ("!", "not") else tok[1]
-            return ("unary", op, operand, tok[2])
+        ops = []
+        while True:
+            tok = self.peek()
+            if (tok[0] == "op" and tok[1] in ("!", "-", "+")) or (tok[0] == "ident" and tok[1] == "not"):
+                self.next()
+                ops.append(("!" if tok[1] in ("!", "not") else tok[1], tok[2]))
+                continue
+            break
+        if ops:
+            return ("unary", ops, self.binary(_UNARY_PREC))
         return self.postfix(self.primary())
 
     def primary(self):
@@ -259,14 +323,14 @@ class _Parser(object):
                     if not self.is_op("]"):
                         self.expect(",")
                 self.expect("]")
-                return ("array", items)
+                return ("array", items, pos)
             if value == "{":
-                return self.map_literal()
+                return self.map_literal(pos)
         if kind == "eof":
             raise ExprError("unexpected end of expression", self.source, pos)
         raise ExprError("unexpected token %r" % (value,), self.source, pos)
 
-    def map_literal(self):
+    def map_literal(self, pos):
         pairs = []
         while not self.is_op("}"):
             tok = self.next()
@@ -278,11 +342,11 @@ class _Parser(object):
             else:
                 raise self.error("a map key must be a name, a string or a number", tok)
             self.expect(":")
-            pairs.append((key, self.ternary()))
+            pairs.append((key, self.ternary(), tok[2]))
             if not self.is_op("}"):
                 self.expect(",")
         self.expect("}")
-        return ("map", pairs)
+        return ("map", pairs, pos)
 
     def call(self, name, pos):
         self.expect("(")
@@ -311,8 +375,13 @@ class _Parser(object):
         return ("closure", body)
 
     def postfix(self, node):
+        chained = 0
         while True:
             tok = self.peek()
+            if tok[0] == "op" and tok[1] in (".", "?.", "["):
+                chained += 1
+                if self.depth + chained > MAX_DEPTH:
+                    raise self.error(_TOO_DEEP, tok)
             if self.is_op(".", tok) or self.is_op("?.", tok):
                 self.next()
                 name = self.next()
@@ -338,6 +407,27 @@ class _Parser(object):
                 node = ("member", node, index, False, tok[2])
             else:
                 return node
+
+
+def _children(node):
+    kind = node[0]
+    if kind in ("array", "call"):
+        return node[2] if kind == "call" else node[1]
+    if kind == "map":
+        return [part for key, value, _pos in node[1] for part in (key, value)]
+    if kind == "chain":
+        return [node[1]] + [item[1] for item in node[2]]
+    if kind == "unary":
+        return [node[2]]
+    if kind == "cond":
+        return [node[1], node[2], node[3]]
+    if kind == "member":
+        return [node[1], node[2]]
+    if kind == "slice":
+        return [child for child in node[1:4] if child is not None]
+    if kind == "closure":
+        return [node[1]]
+    return []
 
 
 # --------------------------------------------------------------------------- values
@@ -374,6 +464,25 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_key(value):
+    """A value that can be a map key (or a groupBy/uniq key)."""
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _int64(value):
+    """Go's int arithmetic wraps around at 64 bits."""
+    if _INT_MIN <= value <= _INT_MAX:
+        return value
+    return ((value - _INT_MIN) % (1 << 64)) + _INT_MIN
+
+
+def _float(value):
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
 def _equal(a, b):
     if _is_number(a) and _is_number(b):
         return a == b
@@ -382,12 +491,30 @@ def _equal(a, b):
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return set(a) == set(b) and all(_equal(a[k], b[k]) for k in a)
-    return a == b
+        return len(a) == len(b) and all(k in b and _equal(a[k], b[k]) for k in a)
+    try:
+        return a == b
+    except (TypeError, ValueError):
+        return False
 
 
-def _to_float(value):
-    return float(value)
+def _canon(value):
+    """A hashable key that is equal for two values exactly when ``_equal`` says they are."""
+    if isinstance(value, float) and math.isnan(value):
+        return object()                   # NaN equals nothing, not even itself
+    if isinstance(value, bool):
+        return ("bool", value)
+    if _is_number(value):
+        return ("number", value)
+    if isinstance(value, (list, tuple)):
+        return ("array", tuple(_canon(v) for v in value))
+    if isinstance(value, dict):
+        return ("map", frozenset((_canon(k), _canon(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("object", id(value))
+    return (type_name(value), value)
 
 
 class _Runtime(ExprError):
@@ -400,7 +527,7 @@ class _Runtime(ExprError):
 def _need_list(name, value):
     if not isinstance(value, (list, tuple)):
         raise _Runtime("%s() expects an array, got %s" % (name, type_name(value)))
-    return list(value)
+    return value
 
 
 def _numbers(name, values):
@@ -421,38 +548,78 @@ def _spread(name, args):
     return _numbers(name, values)
 
 
-def _as_int(value):
+_INT_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+                         r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])\Z")
+
+
+def _as_int(value, name="asInt"):
     if isinstance(value, bool):
-        raise _Runtime("asInt: cannot convert bool to int")
-    if _is_number(value):
-        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-            raise _Runtime("asInt: cannot convert %s to int" % value)
+        raise _Runtime("%s: cannot convert bool to int" % name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value) or not -9.223372036854776e18 <= value < 9.223372036854776e18:
+            raise _Runtime("%s: cannot convert %s to int: out of range" % (name, _format_number(value)))
         return int(value)
     if isinstance(value, str):
-        if re.match(r"^[+-]?\d+$", value.strip()):
-            return int(value)
-        raise _Runtime('asInt: strconv.ParseInt: parsing "%s": invalid syntax' % value)
-    raise _Runtime("asInt: cannot convert %s to int" % type_name(value))
+        text = value.strip()
+        if _INT_TEXT.match(text):
+            number = int(text) if len(text) <= 21 else _INT_MAX + 1
+            if not _INT_MIN <= number <= _INT_MAX:
+                raise _Runtime('%s: strconv.ParseInt: parsing "%s": value out of range' % (name, _brief(value)))
+            return number
+        raise _Runtime('%s: strconv.ParseInt: parsing "%s": invalid syntax' % (name, _brief(value)))
+    raise _Runtime("%s: cannot convert %s to int" % (name, type_name(value)))
 
 
-def _as_float(value):
+def _as_float(value, name="asFloat"):
     if isinstance(value, bool):
-        raise _Runtime("asFloat: cannot convert bool to float")
+        raise _Runtime("%s: cannot convert bool to float" % name)
     if _is_number(value):
-        return float(value)
+        return _float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise _Runtime('asFloat: strconv.ParseFloat: parsing "%s": invalid syntax' % value)
-    raise _Runtime("asFloat: cannot convert %s to float" % type_name(value))
+        text = value.strip()
+        if _FLOAT_TEXT.match(text):
+            number = float(text)
+            if math.isinf(number) and "n" not in text.lower():
+                raise _Runtime('%s: strconv.ParseFloat: parsing "%s": value out of range' % (name, _brief(value)))
+            return number
+        raise _Runtime('%s: strconv.ParseFloat: parsing "%s": invalid syntax' % (name, _brief(value)))
+    raise _Runtime("%s: cannot convert %s to float" % (name, type_name(value)))
+
+
+def _check_duration(value):
+    if isinstance(value, datetime.timedelta) and abs(value.total_seconds()) > _MAX_DURATION:
+        raise _Runtime("time.Duration out of range")
+    return value
 
 
 def _duration(text):
+    if not isinstance(text, str):
+        raise _Runtime("duration() expects a string, got %s" % type_name(text))
+    if len(text) > 100:
+        raise _Runtime('time: invalid duration "%s"' % _brief(text))
     try:
-        return datetime.timedelta(seconds=parse_go_duration(text))
-    except ValueError as e:
-        raise _Runtime(str(e))
+        seconds = parse_go_duration(text)
+    except (ValueError, OverflowError) as e:
+        raise _Runtime(_brief(str(e), 200))
+    if math.isnan(seconds) or abs(seconds) > _MAX_DURATION:
+        raise _Runtime('time: invalid duration "%s": out of range' % _brief(text))
+    return datetime.timedelta(seconds=seconds)
+
+
+def _format_number(value):
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        return repr(value) if value != int(value) or abs(value) >= 1e21 else str(int(value))
+    try:
+        return str(value)
+    except ValueError:      # an integer of more than 4300 digits, from outside the expression
+        return format(decimal.Decimal(value), ".16e")
 
 
 def _format(value):
@@ -460,28 +627,26 @@ def _format(value):
         return "nil"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        return repr(value) if value != int(value) or abs(value) >= 1e21 else str(int(value))
+    if _is_number(value):
+        return _format_number(value)
     if isinstance(value, (list, tuple)):
         return "[" + " ".join(_format(v) for v in value) + "]"
     return str(value)
 
 
-def _one_arg(name, fn, *args):
-    if len(args) != 1:
-        raise _Runtime("%s() takes exactly one argument" % name)
-    return fn(args[0])
+def _describe(value):
+    """A value named in an error message: short, and never a walk through a big structure."""
+    if isinstance(value, (list, tuple, dict)):
+        return type_name(value)
+    return _brief(_format(value))
 
 
 class _Builtins(object):
     """Built-in functions. Argo's isNil/default read the whole bound ``result``."""
 
-    def __init__(self, env):
-        self.env = env
+    def __init__(self, walker):
+        self.w = walker
+        self.env = walker.env
 
     def call(self, name, args):
         fn = getattr(self, "fn_" + name, None)
@@ -496,6 +661,12 @@ class _Builtins(object):
             raise _Runtime("not enough arguments to call %s" % name if len(args) < low
                            else "too many arguments to call %s" % name)
 
+    def items(self, name, value):
+        """An array argument, its items paid for in the budget."""
+        value = _need_list(name, value)
+        self.w.charge(len(value))
+        return value
+
     # Argo Rollouts environment
     def fn_isNil(self, *args):
         return self.env.get("result") is None
@@ -505,180 +676,195 @@ class _Builtins(object):
         result = self.env.get("result")
         return args[1] if result is None else result
 
-    @staticmethod
-    def fn_asInt(*args):
-        _Builtins.arity("asInt", args, 1)
+    def fn_asInt(self, *args):
+        self.arity("asInt", args, 1)
         return _as_int(args[0])
 
-    @staticmethod
-    def fn_asFloat(*args):
-        _Builtins.arity("asFloat", args, 1)
+    def fn_asFloat(self, *args):
+        self.arity("asFloat", args, 1)
         return _as_float(args[0])
 
-    @staticmethod
-    def fn_isNaN(*args):
-        _Builtins.arity("isNaN", args, 1)
+    def fn_isNaN(self, *args):
+        self.arity("isNaN", args, 1)
         if not _is_number(args[0]):
             raise _Runtime("isNaN() expects a number, got %s" % type_name(args[0]))
         return isinstance(args[0], float) and math.isnan(args[0])
 
-    @staticmethod
-    def fn_isInf(*args):
-        _Builtins.arity("isInf", args, 1, 2)
+    def fn_isInf(self, *args):
+        self.arity("isInf", args, 1, 2)
         if not _is_number(args[0]):
             raise _Runtime("isInf() expects a number, got %s" % type_name(args[0]))
         return isinstance(args[0], float) and math.isinf(args[0])
 
     # expr builtins
-    @staticmethod
-    def fn_len(*args):
-        _Builtins.arity("len", args, 1)
+    def fn_len(self, *args):
+        self.arity("len", args, 1)
         if isinstance(args[0], (list, tuple, dict, str)):
             return len(args[0])
         raise _Runtime("invalid argument for len (type %s)" % type_name(args[0]))
 
-    @staticmethod
-    def fn_abs(*args):
-        _Builtins.arity("abs", args, 1)
+    def fn_abs(self, *args):
+        self.arity("abs", args, 1)
         _numbers("abs", [args[0]])
-        return abs(args[0])
+        return _int64(abs(args[0])) if isinstance(args[0], int) else abs(args[0])
 
-    @staticmethod
-    def fn_ceil(*args):
-        _Builtins.arity("ceil", args, 1)
-        return float(math.ceil(_numbers("ceil", [args[0]])[0]))
+    def fn_ceil(self, *args):
+        self.arity("ceil", args, 1)
+        v = _float(_numbers("ceil", [args[0]])[0])
+        return v if math.isnan(v) or math.isinf(v) else float(math.ceil(v))
 
-    @staticmethod
-    def fn_floor(*args):
-        _Builtins.arity("floor", args, 1)
-        return float(math.floor(_numbers("floor", [args[0]])[0]))
+    def fn_floor(self, *args):
+        self.arity("floor", args, 1)
+        v = _float(_numbers("floor", [args[0]])[0])
+        return v if math.isnan(v) or math.isinf(v) else float(math.floor(v))
 
-    @staticmethod
-    def fn_round(*args):
-        _Builtins.arity("round", args, 1)
-        v = _numbers("round", [args[0]])[0]
-        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+    def fn_round(self, *args):
+        self.arity("round", args, 1)
+        v = _float(_numbers("round", [args[0]])[0])
+        if math.isnan(v) or math.isinf(v):
             return v
         return float(math.floor(abs(v) + 0.5) * (1 if v >= 0 else -1))  # Go rounds half away from zero
 
-    @staticmethod
-    def fn_max(*args):
+    def fn_max(self, *args):
         values = _spread("max", args)
+        self.w.charge(len(values))
         if any(isinstance(v, float) and math.isnan(v) for v in values):
             return float("nan")
         return max(values)
 
-    @staticmethod
-    def fn_min(*args):
+    def fn_min(self, *args):
         values = _spread("min", args)
+        self.w.charge(len(values))
         if any(isinstance(v, float) and math.isnan(v) for v in values):
             return float("nan")
         return min(values)
 
-    @staticmethod
-    def fn_mean(*args):
+    def fn_mean(self, *args):
         values = _spread("mean", args)
-        return float(sum(values)) / len(values)
+        self.w.charge(len(values))
+        return self.w.sum("mean", values, as_float=True) / len(values)
 
-    @staticmethod
-    def fn_median(*args):
-        values = sorted(_spread("median", args))
+    def fn_median(self, *args):
+        values = _spread("median", args)
+        self.w.charge(len(values))
+        values = sorted(_float(v) for v in values)
         mid = len(values) // 2
         if len(values) % 2:
-            return float(values[mid])
+            return values[mid]
         return (values[mid - 1] + values[mid]) / 2.0
 
-    @staticmethod
-    def fn_sum(*args):
-        _Builtins.arity("sum", args, 1)
-        return sum(_numbers("sum", _need_list("sum", args[0])))
+    def fn_sum(self, *args):
+        self.arity("sum", args, 1)
+        return self.w.sum("sum", list(self.items("sum", args[0])))
 
     # conversions that take one value
-    fn_int = staticmethod(functools.partial(_one_arg, "int", _as_int))
-    fn_float = staticmethod(functools.partial(_one_arg, "float", _as_float))
-    fn_string = staticmethod(functools.partial(_one_arg, "string", _format))
-    fn_type = staticmethod(functools.partial(_one_arg, "type", type_name))
+    def fn_int(self, *args):
+        self.arity("int", args, 1)
+        return _as_int(args[0], "int")
 
-    @staticmethod
-    def fn_first(*args):
-        _Builtins.arity("first", args, 1)
+    def fn_float(self, *args):
+        self.arity("float", args, 1)
+        return _as_float(args[0], "float")
+
+    def fn_string(self, *args):
+        self.arity("string", args, 1)
+        self.w.measure(args[0], limit=True)
+        return self.w.out_str(_format(args[0]))
+
+    def fn_type(self, *args):
+        self.arity("type", args, 1)
+        return type_name(args[0])
+
+    def fn_first(self, *args):
+        self.arity("first", args, 1)
         items = _need_list("first", args[0])
         return items[0] if items else None
 
-    @staticmethod
-    def fn_last(*args):
-        _Builtins.arity("last", args, 1)
+    def fn_last(self, *args):
+        self.arity("last", args, 1)
         items = _need_list("last", args[0])
         return items[-1] if items else None
 
-    @staticmethod
-    def fn_take(*args):
-        _Builtins.arity("take", args, 2)
-        return _need_list("take", args[0])[:max(0, _as_int(args[1]))]
+    def fn_take(self, *args):
+        self.arity("take", args, 2)
+        n = _as_int(args[1], "take")
+        return self.w.out_list(list(_need_list("take", args[0])[:max(0, n)]))
 
-    @staticmethod
-    def fn_reverse(*args):
-        _Builtins.arity("reverse", args, 1)
-        return list(reversed(_need_list("reverse", args[0])))
+    def fn_reverse(self, *args):
+        self.arity("reverse", args, 1)
+        return self.w.out_list(list(reversed(self.items("reverse", args[0]))))
 
-    @staticmethod
-    def fn_uniq(*args):
-        _Builtins.arity("uniq", args, 1)
-        out = []
-        for item in _need_list("uniq", args[0]):
-            if not any(_equal(item, seen) for seen in out):
+    def fn_uniq(self, *args):
+        """Linear: one hashable key a value (1 and 1.0 are one value, true and 1 are two, NaN never repeats)."""
+        self.arity("uniq", args, 1)
+        items = _need_list("uniq", args[0])
+        self.w.measure(items)
+        out, seen = [], set()
+        for item in items:
+            key = _canon(item)
+            if key not in seen:
+                seen.add(key)
                 out.append(item)
-        return out
+        return self.w.out_list(out)
 
-    @staticmethod
-    def fn_concat(*args):
+    def fn_concat(self, *args):
+        lists = [_need_list("concat", a) for a in args]
+        self.w.out_size(sum(len(items) for items in lists))
         out = []
-        for a in args:
-            out.extend(_need_list("concat", a))
-        return out
+        for items in lists:
+            out.extend(items)
+        return self.w.out_list(out)
 
-    @staticmethod
-    def fn_flatten(*args):
-        _Builtins.arity("flatten", args, 1)
+    def fn_flatten(self, *args):
+        self.arity("flatten", args, 1)
         out = []
-        for item in _need_list("flatten", args[0]):
+        stack = [iter(_need_list("flatten", args[0]))]
+        visited = 0
+        while stack:
+            item = next(stack[-1], _Nil)
+            if item is _Nil:
+                stack.pop()
+                continue
+            visited += 1
+            if visited % 1024 == 0:
+                self.w.charge(1024)
             if isinstance(item, (list, tuple)):
-                out.extend(_Builtins.fn_flatten(item))
+                if len(stack) > _MAX_TREE_DEPTH:
+                    raise _Runtime("flatten: array nested too deeply")
+                stack.append(iter(item))
             else:
                 out.append(item)
-        return out
+                if len(out) > MAX_ITEMS:
+                    self.w.out_size(len(out))
+        return self.w.out_list(out)
 
-    @staticmethod
-    def fn_sort(*args):
-        _Builtins.arity("sort", args, 1, 2)
-        items = _need_list("sort", args[0])
-        reverse = len(args) == 2 and args[1] == "desc"
-        try:
-            return sorted(items, reverse=reverse)
-        except TypeError:
-            raise _Runtime("sort() expects an array of numbers or of strings")
+    def fn_sort(self, *args):
+        self.arity("sort", args, 1, 2)
+        items = list(self.items("sort", args[0]))
+        if len(args) == 2 and args[1] not in ("asc", "desc"):
+            raise _Runtime('sort() order must be "asc" or "desc", got %s' % _describe(args[1]))
+        return self.w.out_list(_sorted("sort", items, items, len(args) == 2 and args[1] == "desc"))
 
-    @staticmethod
-    def fn_keys(*args):
-        _Builtins.arity("keys", args, 1)
+    def fn_keys(self, *args):
+        self.arity("keys", args, 1)
         if not isinstance(args[0], dict):
             raise _Runtime("keys() expects a map, got %s" % type_name(args[0]))
-        return list(args[0].keys())
+        return self.w.out_list(list(args[0].keys()))
 
-    @staticmethod
-    def fn_values(*args):
-        _Builtins.arity("values", args, 1)
+    def fn_values(self, *args):
+        self.arity("values", args, 1)
         if not isinstance(args[0], dict):
             raise _Runtime("values() expects a map, got %s" % type_name(args[0]))
-        return list(args[0].values())
+        return self.w.out_list(list(args[0].values()))
 
-    @staticmethod
-    def fn_get(*args):
-        _Builtins.arity("get", args, 2)
+    def fn_get(self, *args):
+        self.arity("get", args, 2)
         container, key = args
         if isinstance(container, dict):
-            return container.get(key)
-        if isinstance(container, (list, tuple)) and _is_number(key):
+            return container.get(key) if _is_key(key) else None
+        if isinstance(container, (list, tuple, str)) and _is_number(key):
+            if isinstance(key, float) and not (math.isfinite(key) and key == int(key)):
+                return None
             k = int(key)
             return container[k] if -len(container) <= k < len(container) else None
         return None
@@ -691,15 +877,16 @@ class _Builtins(object):
 
     def fn_upper(self, *args):
         self.arity("upper", args, 1)
-        return self._str("upper", args[0]).upper()
+        return self.w.out_str(self._str("upper", args[0]).upper())
 
     def fn_lower(self, *args):
         self.arity("lower", args, 1)
-        return self._str("lower", args[0]).lower()
+        return self.w.out_str(self._str("lower", args[0]).lower())
 
     def fn_trim(self, *args):
         self.arity("trim", args, 1, 2)
-        return self._str("trim", args[0]).strip(*args[1:])
+        cutset = [self._str("trim", a) for a in args[1:]]
+        return self._str("trim", args[0]).strip(*cutset)
 
     def fn_trimPrefix(self, *args):
         self.arity("trimPrefix", args, 2)
@@ -713,21 +900,35 @@ class _Builtins(object):
 
     def fn_split(self, *args):
         self.arity("split", args, 2)
-        return self._str("split", args[0]).split(self._str("split", args[1]))
+        s, sep = self._str("split", args[0]), self._str("split", args[1])
+        self.w.charge(len(s) // 16)
+        if not sep:                      # Go's strings.Split(s, "") splits after each character
+            self.w.out_size(len(s))
+            return self.w.out_list(list(s))
+        self.w.out_size(s.count(sep) + 1)
+        return self.w.out_list(s.split(sep))
 
     def fn_join(self, *args):
         self.arity("join", args, 1, 2)
         sep = self._str("join", args[1]) if len(args) == 2 else ""
-        return sep.join(self._str("join", v) for v in _need_list("join", args[0]))
+        items = [self._str("join", v) for v in self.items("join", args[0])]
+        self.w.out_length(sum(len(v) for v in items) + len(sep) * max(0, len(items) - 1))
+        return self.w.out_str(sep.join(items))
 
     def fn_replace(self, *args):
         self.arity("replace", args, 3)
-        return self._str("replace", args[0]).replace(self._str("replace", args[1]),
-                                                     self._str("replace", args[2]))
+        s, old, new = (self._str("replace", a) for a in args)
+        count = (len(s) + 1) if not old else s.count(old)
+        self.w.out_length(len(s) + count * (len(new) - len(old)))
+        return self.w.out_str(s.replace(old, new))
 
     def fn_repeat(self, *args):
         self.arity("repeat", args, 2)
-        return self._str("repeat", args[0]) * _as_int(args[1])
+        s, n = self._str("repeat", args[0]), _as_int(args[1], "repeat")
+        if n < 0:
+            raise _Runtime("strings: negative Repeat count")
+        self.w.out_length(len(s) * n if s else 0)
+        return self.w.out_str(s * n)
 
     def fn_indexOf(self, *args):
         self.arity("indexOf", args, 2)
@@ -745,31 +946,50 @@ class _Builtins(object):
         self.arity("hasSuffix", args, 2)
         return self._str("hasSuffix", args[0]).endswith(self._str("hasSuffix", args[1]))
 
-    @staticmethod
-    def fn_toJSON(*args):
-        _Builtins.arity("toJSON", args, 1)
-        return json.dumps(args[0], indent=2, sort_keys=True, default=str)
-
-    @staticmethod
-    def fn_fromJSON(*args):
-        _Builtins.arity("fromJSON", args, 1)
+    def fn_toJSON(self, *args):
+        self.arity("toJSON", args, 1)
+        self.w.measure(args[0], limit=True)
         try:
-            return json.loads(args[0])
+            text = json.dumps(args[0], indent=2, sort_keys=True, default=str, allow_nan=False)
         except (TypeError, ValueError) as e:
-            raise _Runtime("fromJSON: %s" % e)
+            raise _Runtime("toJSON: %s" % _brief(str(e), 200))
+        return self.w.out_str(text)
 
-    @staticmethod
-    def fn_now(*args):
-        _Builtins.arity("now", args, 0)
+    def fn_fromJSON(self, *args):
+        self.arity("fromJSON", args, 1)
+        text = self._str("fromJSON", args[0])
+        self.w.charge(len(text) // 16)
+
+        def bad_constant(name):
+            raise ValueError("invalid character '%s' looking for beginning of value" % name[:1])
+        try:
+            # Go decodes every JSON number into float64
+            value = json.loads(text, parse_int=float, parse_constant=bad_constant)
+        except RecursionError:
+            raise _Runtime("fromJSON: value nested too deeply")
+        except (TypeError, ValueError) as e:
+            raise _Runtime("fromJSON: %s" % _brief(str(e), 200))
+        self.w.measure(value, limit=True)
+        return value
+
+    def fn_now(self, *args):
+        self.arity("now", args, 0)
         return datetime.datetime.now(datetime.timezone.utc)
 
-    @staticmethod
-    def fn_duration(*args):
-        _Builtins.arity("duration", args, 1)
+    def fn_duration(self, *args):
+        self.arity("duration", args, 1)
         return _duration(args[0])
 
 
 _BUILTIN_NAMES = frozenset(n[3:] for n in dir(_Builtins) if n.startswith("fn_")) | frozenset(_CLOSURE_ARG)
+
+
+def _sorted(name, items, keys, reverse=False):
+    """Items ordered by keys that are all numbers or all strings (expr-lang sorts nothing else)."""
+    if keys and not (all(_is_number(k) for k in keys) or all(isinstance(k, str) for k in keys)):
+        raise _Runtime("%s() expects an array of numbers or of strings" % name)
+    order = sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)
+    return [items[i] for i in order]
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -781,27 +1001,29 @@ class Expression(object):
     def __init__(self, source, names=("result",)):
         if not isinstance(source, str):
             raise ExprError("an expression must be a string, got %s" % type_name(source))
+        if len(source) > MAX_SOURCE:
+            raise ExprError("expression too long (%d characters, at most %d)" % (len(source), MAX_SOURCE))
         self.source = source
         self.names = frozenset(names)
-        self.ast = _Parser(source).parse()
+        try:
+            self.ast = _Parser(source).parse()
+        except RecursionError:
+            raise ExprError(_TOO_DEEP, source, 0)
         self._check_names(self.ast)
 
-    def _check_names(self, node):
-        kind = node[0]
-        if kind == "name" and node[1] not in self.names:
-            raise ExprError("unknown name %s" % node[1], self.source, node[2])
-        if kind == "call" and node[1] not in _BUILTIN_NAMES:
-            raise ExprError("unknown func %s" % node[1], self.source, node[3])
-        for child in node[1:]:
-            if isinstance(child, tuple) and child and isinstance(child[0], str):
-                self._check_names(child)
-            elif isinstance(child, list):
-                for item in child:
-                    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], tuple):
-                        self._check_names(item[0])
-                        self._check_names(item[1])
-                    elif isinstance(item, tuple):
-                        self._check_names(item)
+    def _check_names(self, root):
+        """Unknown names and functions are errors before evaluation; the tree is walked without recursion."""
+        stack = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > _MAX_TREE_DEPTH:
+                raise ExprError(_TOO_DEEP, self.source, 0)
+            kind = node[0]
+            if kind == "name" and node[1] not in self.names:
+                raise ExprError("unknown name %s" % node[1], self.source, node[2])
+            if kind == "call" and node[1] not in _BUILTIN_NAMES:
+                raise ExprError("unknown func %s" % node[1], self.source, node[3])
+            stack.extend((child, depth + 1) for child in reversed(_children(node)))
 
     def evaluate(self, env):
         missing = [n for n in self.names if n not in env]
@@ -828,20 +1050,96 @@ def evaluate_condition(source, result):
     return value
 
 
+_NODE_KINDS = ("lit", "name", "pointer", "array", "map", "cond", "unary", "member", "slice", "call", "chain")
+
+
 class _Walker(object):
     def __init__(self, source, env):
         self.source = source
         self.env = env
-        self.builtins = _Builtins(env)
+        self.builtins = _Builtins(self)
         self.pointers = []
+        self.steps = 0
+        self.nodes = dict((kind, getattr(self, "node_" + kind)) for kind in _NODE_KINDS)
 
     def fail(self, message, pos):
         err = _Runtime(message)
         err.pos = pos
         return err
 
+    # ---- the budget and the size limits
+
+    def charge(self, units):
+        self.steps += units
+        if self.steps > MAX_STEPS:
+            raise _Runtime("expression too expensive (more than %d evaluation steps)" % MAX_STEPS)
+
+    @staticmethod
+    def out_size(count):
+        if count > MAX_ITEMS:
+            raise _Runtime("array too large (%d items, at most %d)" % (count, MAX_ITEMS))
+
+    @staticmethod
+    def out_length(count):
+        if count > MAX_STRING:
+            raise _Runtime("string too long (%d characters, at most %d)" % (count, MAX_STRING))
+
+    def out_list(self, value):
+        self.out_size(len(value))
+        self.charge(len(value))
+        return value
+
+    def out_str(self, value):
+        self.out_length(len(value))
+        self.charge(len(value) // 16)
+        return value
+
+    def measure(self, value, limit=False):
+        """Walk a value before a deep operation on it (==, in, string, toJSON, ...), paying one step
+        a node: values can share parts, so their size is never taken on trust. With ``limit``, the
+        value must also fit in MAX_ITEMS nodes and MAX_STRING characters."""
+        if not isinstance(value, (list, tuple, dict, str)):
+            return
+        stack = [(value, 1)]
+        nodes = chars = paid = 0
+        while stack:
+            v, depth = stack.pop()
+            nodes += 1
+            if isinstance(v, str):
+                chars += len(v)
+            elif isinstance(v, (list, tuple, dict)):
+                if depth > _MAX_TREE_DEPTH:
+                    raise _Runtime("value nested too deeply")
+                if isinstance(v, dict):
+                    stack.extend((k, depth + 1) for k in v)
+                    stack.extend((x, depth + 1) for x in v.values())
+                else:
+                    stack.extend((x, depth + 1) for x in v)
+            if nodes - paid >= 4096:
+                self.charge(nodes - paid)
+                paid = nodes
+                if limit:
+                    self.out_size(nodes)
+                    self.out_length(chars)
+        self.charge(nodes - paid + chars // 16)
+        if limit:
+            self.out_size(nodes)
+            self.out_length(chars)
+
+    @staticmethod
+    def sum(name, values, as_float=False):
+        _numbers(name, values)
+        if all(isinstance(v, int) for v in values):
+            return _float(sum(values)) if as_float else _int64(sum(values))
+        return sum(_float(v) for v in values)
+
+    # ---- nodes
+
     def eval(self, node):
-        return getattr(self, "node_" + node[0])(node)
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.charge(0)
+        return self.nodes[node[0]](node)
 
     def node_lit(self, node):
         return node[1]
@@ -853,10 +1151,17 @@ class _Walker(object):
         return self.pointers[-1]
 
     def node_array(self, node):
+        self.out_size(len(node[1]))
         return [self.eval(item) for item in node[1]]
 
     def node_map(self, node):
-        return dict((self.eval(k), self.eval(v)) for k, v in node[1])
+        out = {}
+        for key_node, value_node, pos in node[1]:
+            key = self.eval(key_node)
+            if not _is_key(key):
+                raise self.fail("invalid map key type %s" % type_name(key), pos)
+            out[key] = self.eval(value_node)
+        return out
 
     def node_cond(self, node):
         cond = self.eval(node[1])
@@ -865,14 +1170,18 @@ class _Walker(object):
         return self.eval(node[2] if cond else node[3])
 
     def node_unary(self, node):
-        op, value, pos = node[1], self.eval(node[2]), node[3]
-        if op == "!":
-            if not isinstance(value, bool):
-                raise self.fail("invalid operation: ! (mismatched type %s)" % type_name(value), pos)
-            return not value
-        if not _is_number(value):
-            raise self.fail("invalid operation: %s (mismatched type %s)" % (op, type_name(value)), pos)
-        return -value if op == "-" else value
+        value = self.eval(node[2])
+        for op, pos in reversed(node[1]):
+            if op == "!":
+                if not isinstance(value, bool):
+                    raise self.fail("invalid operation: ! (mismatched type %s)" % type_name(value), pos)
+                value = not value
+                continue
+            if not _is_number(value):
+                raise self.fail("invalid operation: %s (mismatched type %s)" % (op, type_name(value)), pos)
+            if op == "-":
+                value = _int64(-value) if isinstance(value, int) else -value
+        return value
 
     def node_member(self, node):
         obj, optional, pos = self.eval(node[1]), node[3], node[4]
@@ -880,24 +1189,28 @@ class _Walker(object):
             return None
         key = self.eval(node[2])
         if isinstance(obj, dict):
+            if not _is_key(key):
+                raise self.fail("cannot fetch %s from map (invalid key type)" % type_name(key), pos)
             return obj.get(key)
         if isinstance(obj, (list, tuple, str)):
-            if not _is_number(key) or (isinstance(key, float) and key != int(key)):
+            if not _is_number(key) or (isinstance(key, float) and not (math.isfinite(key) and key == int(key))):
                 raise self.fail("array elements can only be selected using an integer (got %s)"
                                 % type_name(key), pos)
             k = int(key)
             if not -len(obj) <= k < len(obj):
-                raise self.fail("index out of range: %d (array length is %d)" % (k, len(obj)), pos)
+                raise self.fail("index out of range: %s (array length is %d)" % (_brief(k), len(obj)), pos)
             return obj[k]
-        raise self.fail("cannot fetch %s from %s" % (_format(key), type_name(obj)), pos)
+        raise self.fail("cannot fetch %s from %s" % (_describe(key), type_name(obj)), pos)
 
     def node_slice(self, node):
         obj, pos = self.eval(node[1]), node[4]
         if not isinstance(obj, (list, tuple, str)):
             raise self.fail("cannot slice %s" % type_name(obj), pos)
-        lo = 0 if node[2] is None else _as_int(self.eval(node[2]))
-        hi = len(obj) if node[3] is None else _as_int(self.eval(node[3]))
-        return obj[lo:hi]
+        lo = 0 if node[2] is None else _as_int(self.eval(node[2]), "slice")
+        hi = len(obj) if node[3] is None else _as_int(self.eval(node[3]), "slice")
+        out = obj[lo:hi]
+        self.charge(len(out) // 16 if isinstance(out, str) else len(out))
+        return out
 
     def node_call(self, node):
         name, args, pos = node[1], node[2], node[3]
@@ -938,13 +1251,13 @@ class _Walker(object):
         if name == "one":
             return sum(1 for i in items if test(i)) == 1
         if name == "filter":
-            return [i for i in items if test(i)]
+            return self.out_list([i for i in items if test(i)])
         if name == "map":
-            return [apply(i) for i in items]
+            return self.out_list([apply(i) for i in items])
         if name == "count":
             return sum(1 for i in items if test(i))
         if name == "sum":
-            return sum(_numbers("sum", [apply(i) for i in items]))
+            return self.sum("sum", [apply(i) for i in items])
         if name in ("find", "findIndex"):
             for idx, item in enumerate(items):
                 if test(item):
@@ -956,47 +1269,67 @@ class _Walker(object):
                     return items[idx] if name == "findLast" else idx
             return None if name == "findLast" else -1
         if name == "sortBy":
-            return sorted(items, key=apply)
+            return self.out_list(_sorted("sortBy", list(items), [apply(i) for i in items]))
         if name == "groupBy":
             groups = {}
             for item in items:
-                groups.setdefault(apply(item), []).append(item)
+                key = apply(item)
+                if not _is_key(key):
+                    raise _Runtime("groupBy: invalid map key type %s" % type_name(key))
+                groups.setdefault(key, []).append(item)
             return groups
         raise _Runtime("unknown func %s" % name)
 
-    def node_bin(self, node):
-        op, pos = node[1], node[4]
-        if op in ("and", "or"):
-            left = self.eval(node[2])
-            if not isinstance(left, bool):
-                raise self.fail("invalid operation: %s (mismatched types %s and bool)" % (op, type_name(left)), pos)
-            if (op == "and" and not left) or (op == "or" and left):
-                return left
-            right = self.eval(node[3])
-            if not isinstance(right, bool):
-                raise self.fail("invalid operation: %s (mismatched types bool and %s)" % (op, type_name(right)), pos)
-            return right
-        if op == "??":
-            left = self.eval(node[2])
-            return self.eval(node[3]) if left is None else left
-        a, b = self.eval(node[2]), self.eval(node[3])
+    def node_chain(self, node):
+        """A run of binary operators of one precedence: folded left, or right for ** and ^."""
+        items = node[2]
+        if node[3]:
+            values = [self.eval(node[1])] + [self.eval(item[1]) for item in items]
+            acc = values[-1]
+            for k in range(len(items) - 1, -1, -1):
+                acc = self.apply(items[k][0], values[k], acc, items[k][2])
+            return acc
+        left = self.eval(node[1])
+        for op, right_node, pos in items:
+            if op in ("and", "or"):
+                if not isinstance(left, bool):
+                    raise self.fail("invalid operation: %s (mismatched types %s and bool)" % (op, type_name(left)), pos)
+                if (op == "and" and not left) or (op == "or" and left):
+                    continue
+                right = self.eval(right_node)
+                if not isinstance(right, bool):
+                    raise self.fail("invalid operation: %s (mismatched types bool and %s)"
+                                    % (op, type_name(right)), pos)
+                left = right
+            elif op == "??":
+                if left is None:
+                    left = self.eval(right_node)
+            else:
+                left = self.apply(op, left, self.eval(right_node), pos)
+        return left
+
+    def apply(self, op, a, b, pos):
         try:
             return self.binary(op, a, b)
         except _Runtime as e:
-            e.pos = pos
+            if getattr(e, "pos", None) is None:
+                e.pos = pos
             raise
-        except (TypeError, OverflowError):
+        except TypeError:
             raise self.fail("invalid operation: %s (mismatched types %s and %s)"
                             % (op, type_name(a), type_name(b)), pos)
+        except (OverflowError, ValueError):
+            raise self.fail("invalid operation: %s (%s and %s: result out of range)"
+                            % (op, type_name(a), type_name(b)), pos)
 
-    @staticmethod
-    def binary(op, a, b):
+    def binary(self, op, a, b):
         mismatch = _Runtime("invalid operation: %s (mismatched types %s and %s)" % (op, type_name(a), type_name(b)))
         num = _is_number(a) and _is_number(b)
-        if op == "==":
-            return _equal(a, b)
-        if op == "!=":
-            return not _equal(a, b)
+        if op in ("==", "!="):
+            if isinstance(a, (list, tuple, dict)) and isinstance(b, (list, tuple, dict)):
+                self.measure(a)
+                self.measure(b)
+            return _equal(a, b) == (op == "==")
         if op in ("<", ">", "<=", ">="):
             comparable = num or (type_name(a) == type_name(b) and isinstance(
                 a, (str, datetime.datetime, datetime.timedelta)))
@@ -1005,8 +1338,10 @@ class _Walker(object):
             return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
         if op in ("in", "not in"):
             if isinstance(b, dict):
-                found = a in b
+                found = _is_key(a) and a in b
             elif isinstance(b, (list, tuple)):
+                self.measure(b)
+                self.measure(a)
                 found = any(_equal(a, item) for item in b)
             else:
                 raise mismatch
@@ -1020,42 +1355,48 @@ class _Walker(object):
                 return a.startswith(b)
             if op == "endsWith":
                 return a.endswith(b)
+            self.charge(len(b) // 16)
             try:
-                return re.search(b, a) is not None
-            except re.error as e:
-                raise _Runtime("invalid regular expression %r: %s" % (b, e))
+                return compile_regex(b).search(a, self.charge)
+            except RegexError as e:
+                raise _Runtime("invalid regular expression %s: %s" % (_brief(repr(b), 60), e))
         if op == "..":
             if not (isinstance(a, int) and isinstance(b, int)) or isinstance(a, bool) or isinstance(b, bool):
                 raise mismatch
-            return list(range(a, b + 1))
+            self.out_size(b - a + 1)
+            return self.out_list(list(range(a, b + 1)))
         if op == "+":
             if num:
-                return a + b
+                return _int64(a + b) if isinstance(a, int) and isinstance(b, int) else _float(a) + _float(b)
             if isinstance(a, str) and isinstance(b, str):
-                return a + b
+                self.out_length(len(a) + len(b))
+                return self.out_str(a + b)
             if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-                return list(a) + list(b)
+                self.out_size(len(a) + len(b))
+                return self.out_list(list(a) + list(b))
             if isinstance(a, (datetime.datetime, datetime.timedelta)) and isinstance(b, datetime.timedelta):
-                return a + b
+                return _check_duration(a + b)
             raise mismatch
         if op == "-":
             if num:
-                return a - b
+                return _int64(a - b) if isinstance(a, int) and isinstance(b, int) else _float(a) - _float(b)
             if isinstance(a, datetime.datetime) and isinstance(b, (datetime.datetime, datetime.timedelta)):
-                return a - b
+                return _check_duration(a - b)
             if isinstance(a, datetime.timedelta) and isinstance(b, datetime.timedelta):
-                return a - b
+                return _check_duration(a - b)
             raise mismatch
         if op == "*":
             if num:
-                return a * b
+                return _int64(a * b) if isinstance(a, int) and isinstance(b, int) else _float(a) * _float(b)
             if isinstance(a, datetime.timedelta) and _is_number(b):
-                return a * b
+                if isinstance(b, float) and not math.isfinite(b):
+                    raise _Runtime("time.Duration out of range")
+                return _check_duration(a * b)
             raise mismatch
         if not num:
             raise mismatch
         if op == "/":
-            a, b = float(a), float(b)
+            a, b = _float(a), _float(b)
             if b == 0:  # Go float division: no panic
                 return float("nan") if a == 0 or math.isnan(a) else math.copysign(float("inf"), a)
             return a / b
@@ -1064,10 +1405,11 @@ class _Walker(object):
                 raise mismatch
             if b == 0:
                 raise _Runtime("integer divide by zero")
-            return int(math.fmod(a, b))  # Go's remainder takes the dividend's sign
+            r = abs(a) % abs(b)
+            return _int64(-r if a < 0 else r)  # Go's remainder takes the dividend's sign
         if op in ("**", "^"):
             try:
-                return math.pow(float(a), float(b))
+                return math.pow(_float(a), _float(b))
             except (OverflowError, ValueError):
                 return float("inf") if a > 0 else float("nan")
         raise mismatch
