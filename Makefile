@@ -23,7 +23,7 @@ help:
 	@echo "make molecule     one molecule scenario a role (converge, idempotence, verify)"
 	@echo "make sanity       ansible-test sanity on the collection"
 	@echo "make lint         ansible-lint (production profile)"
-	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills)"
+	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills, expression fuzz)"
 
 venv: $(VENV)/.installed
 
@@ -82,6 +82,7 @@ bench: venv system-deps collection
 	$(PY) bench/analysis_overhead.py
 	$(PY) bench/fleet_abort.py
 	$(PY) bench/rollback.py
+	$(PY) bench/expr_fuzz.py --count 50000
 
 clean:
 	rm -rf $(BUILD) $(SANITY_DIR) tests/output
