@@ -17,10 +17,15 @@ options:
       - Base URL of the Prometheus HTTP API, for example C(http://prometheus.monitoring:9090).
       - Overrides every metric's C(provider.prometheus.address). Without it each metric uses its own
         address, then the E(ARGO_ROLLOUTS_PROMETHEUS_ADDRESS) environment variable, as Argo Rollouts does.
+      - Credentials in the URL (C(https://user:password@host)) are used, and shown as C(https://user:***@host) in every
+        message and result.
     type: str
   prometheus_token:
     description:
       - Bearer token, sent in the C(Authorization) header. Mutually exclusive with O(prometheus_username).
+      - Surrounding whitespace is removed, so a token read from a secret created with C(echo ... | kubectl create secret)
+        works despite its trailing newline; a line break inside the token is refused with a message that does not show it.
+      - Never shown (C(no_log)); shown as C(***) if Prometheus echoes it.
     type: str
   prometheus_username:
     description:
@@ -29,11 +34,14 @@ options:
   prometheus_password:
     description:
       - Password for HTTP basic authentication.
+      - Never shown (C(no_log)); shown as C(***) if it appears in a message.
     type: str
   prometheus_headers:
     description:
       - Extra HTTP headers sent with every query, for example a tenant header (C(X-Scope-OrgID)).
       - Added to the metric's own C(provider.prometheus.headers); these win on a clash.
+      - Values are stripped of surrounding whitespace; a value with a line break inside is refused. Values are never
+        shown (C(no_log)).
     type: dict
   prometheus_ca_file:
     description:
@@ -55,6 +63,9 @@ options:
     default: true
   prometheus_timeout:
     description:
-      - Seconds to wait for one query. Defaults to the metric's C(provider.prometheus.timeout), else 30.
+      - Seconds one query may take in all (connecting, and reading the whole answer, however slowly the server sends
+        it). Defaults to the metric's C(provider.prometheus.timeout), else 30.
+      - A query that does not finish in time is a measurement of phase C(Error).
+      - With a C(max_duration), a query gets no more than the time left of the analysis.
     type: int
 """

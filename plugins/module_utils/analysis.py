@@ -6,8 +6,17 @@
 Templates are merged, ``{{args.NAME}}`` tags substituted, metrics validated, then measured on
 their schedule (interval, count, initialDelay, the 10 s retry after an Error) with the metric
 and run phase rules of Argo's analysis controller. ``shared/reference`` in the repository and
-docs/analysis.md set the rules out; the one deliberate difference is ``on_empty``: by default a
-measurement with no data never passes.
+docs/analysis.md set the rules out. Deliberate differences, all towards failing closed:
+
+- ``on_empty``: by default a measurement with no data never passes;
+- nothing raises out of a measurement: a provider error, a malformed answer or an exception while
+  evaluating a condition is a measurement of phase Error with the (redacted) reason;
+- ``max_duration`` is a wall-clock limit from the start of the run: a query gets no more time than
+  is left, and a metric whose last measurement is an Error when the time is up (a query cut by the
+  limit, or an error not yet retried) ends Error with "analysis exceeded max_duration ... (wall
+  clock)", where Argo's termination would call it Successful;
+- secret values (``valueFrom.secretKeyRef`` args, tokens, passwords, URL credentials) are shown as
+  ``***`` in every message, query and result.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +36,9 @@ from ansible_collections.progressive.delivery.plugins.module_utils.durations imp
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import (
     Expression, ExprError, type_name)
 from ansible_collections.progressive.delivery.plugins.module_utils.prometheus import (
-    PrometheusClient, PrometheusError)
+    PrometheusClient, PrometheusError, format_seconds)
+from ansible_collections.progressive.delivery.plugins.module_utils.redact import (
+    Redactor, auth_secrets, url_secrets)
 
 PENDING = "Pending"
 RUNNING = "Running"
@@ -42,6 +53,9 @@ _SEVERITY = {SUCCESSFUL: 0, RUNNING: 1, PENDING: 2, INCONCLUSIVE: 3, ERROR: 4, F
 DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4
 DEFAULT_MEASUREMENT_HISTORY = 10
 ERROR_RETRY_SECONDS = 10.0
+# With max_duration, a measurement due this close to the end is not started (a metric's first always is):
+# it could only be cut short by the limit, which would end the run Error for want of time, not of data.
+START_MARGIN_SECONDS = 0.25
 NO_DATA = "metric result is nil or empty: no data returned from the metric provider"
 
 MODES = ("run", "once", "validate")
@@ -241,6 +255,8 @@ class Metric(object):
         self.success = self._condition("successCondition")
         self.failure = self._condition("failureCondition")
         provider = spec.get("provider") or {}
+        if not isinstance(provider, dict):
+            raise AnalysisSpecError("%s: provider must be a mapping such as {prometheus: {query: ...}}" % label)
         if len(provider) != 1:
             raise AnalysisSpecError("%s: exactly one provider must be set (got %s)"
                                     % (label, ", ".join(sorted(provider)) or "none"))
@@ -249,8 +265,7 @@ class Metric(object):
             raise AnalysisSpecError("%s uses the %s provider; analysis_check measures prometheus "
                                     "metrics only" % (label, kind))
         self.prometheus = provider["prometheus"] or {}
-        if not self.prometheus.get("query"):
-            raise AnalysisSpecError("%s: provider.prometheus.query is empty" % label)
+        _check_prometheus(self.prometheus, label)
         self.dry_run = False
         self.history_limit = DEFAULT_MEASUREMENT_HISTORY
 
@@ -258,10 +273,14 @@ class Metric(object):
         source = self.spec.get(field)
         if source in (None, ""):
             return None
+        if not isinstance(source, str):
+            raise AnalysisSpecError("%s: %s must be a string expression, got %s" % (self.label, field, type(source).__name__))
         try:
-            return Expression(str(source))
+            return Expression(source)
         except ExprError as e:
             raise AnalysisSpecError("%s: %s does not parse: %s" % (self.label, field, e))
+        except Exception as e:  # pylint: disable=broad-except
+            raise AnalysisSpecError("%s: %s does not parse: %s: %s" % (self.label, field, type(e).__name__, e))
 
     def as_single_gate(self):
         """`once` mode: one measurement whose phase is the metric's phase."""
@@ -272,6 +291,38 @@ class Metric(object):
         self.inconclusive_limit = 0
         self.consecutive_error_limit = 0
         self.consecutive_success_limit = 0
+
+
+def _check_prometheus(prom, label):
+    """The fields of provider.prometheus have the types Argo's CRD gives them."""
+    if not isinstance(prom, dict):
+        raise AnalysisSpecError("%s: provider.prometheus must be a mapping" % label)
+    query = prom.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise AnalysisSpecError("%s: provider.prometheus.query %s" % (
+            label, "is empty" if query in (None, "") else "must be a string"))
+    if prom.get("address") not in (None, "") and not isinstance(prom.get("address"), str):
+        raise AnalysisSpecError("%s: provider.prometheus.address must be a string" % label)
+    timeout = prom.get("timeout")
+    if timeout not in (None, ""):
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float, str)):
+            raise AnalysisSpecError("%s: provider.prometheus.timeout must be a number of seconds" % label)
+        try:
+            seconds = float(timeout)
+        except ValueError:
+            raise AnalysisSpecError("%s: provider.prometheus.timeout must be a number of seconds, got %r" % (label, timeout))
+        if not 0 < seconds < float("inf"):
+            raise AnalysisSpecError("%s: provider.prometheus.timeout must be more than 0 seconds" % label)
+    headers = prom.get("headers")
+    if headers is not None:
+        if not isinstance(headers, list) or not all(
+                isinstance(h, dict) and isinstance(h.get("key"), str) and h.get("key") and h.get("value") is not None
+                for h in headers):
+            raise AnalysisSpecError("%s: provider.prometheus.headers must be a list of {key, value}" % label)
+    if not isinstance(prom.get("insecure", False), bool):
+        raise AnalysisSpecError("%s: provider.prometheus.insecure must be true or false" % label)
+    if prom.get("rangeQuery") is not None and not isinstance(prom.get("rangeQuery"), dict):
+        raise AnalysisSpecError("%s: provider.prometheus.rangeQuery must be a mapping of start, end, step" % label)
 
 
 def build_metrics(spec, mode="run"):
@@ -336,6 +387,9 @@ def evaluate_conditions(metric, result):
         except ExprError as e:
             reason = NO_DATA if result is None or result == [] else e.message
             return ERROR, 'could not evaluate %s "%s": %s' % (field, expression.source, reason)
+        except Exception as e:  # pylint: disable=broad-except
+            # defence in depth: whatever the evaluator raises is an Error measurement, never a crash
+            return ERROR, 'could not evaluate %s "%s": %s: %s' % (field, expression.source, type(e).__name__, e)
         if not isinstance(value, bool):
             return ERROR, 'could not evaluate %s "%s": expected bool, but got %s' % (
                 field, expression.source, type_name(value))
@@ -367,6 +421,13 @@ class PrometheusProvider(object):
         self._clients = {}
         self._lock = threading.Lock()
 
+    def secrets(self):
+        """Values no message may show: the token, the password, the header values, URL credentials."""
+        out = auth_secrets(self.options["token"], self.options["username"], self.options["password"])
+        out.extend(v for v in self.headers.values() if isinstance(v, str))
+        out.extend(url_secrets(self.url))
+        return out
+
     def address(self, metric):
         return self.url or metric.prometheus.get("address") or os.environ.get("ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")
 
@@ -378,6 +439,8 @@ class PrometheusProvider(object):
                                   "provider.prometheus.address" % metric.label, "config")
         headers = dict((h.get("key"), h.get("value")) for h in prom.get("headers") or [])
         headers.update(self.headers)
+        if not isinstance(address, str):
+            raise PrometheusError("%s: the Prometheus address must be a string" % metric.label, "config")
         validate = self.validate_certs and not prom.get("insecure", False)
         timeout = self.timeout or prom.get("timeout")
         key = (address, validate, timeout, tuple(sorted(headers.items())))
@@ -387,15 +450,19 @@ class PrometheusProvider(object):
                                                       timeout=timeout, **self.options)
             return self._clients[key]
 
-    def query(self, metric):
+    def query(self, metric, timeout=None):
+        """One query of ``metric``; ``timeout`` (the time left of the run) can only shorten the query's own."""
         client = self.client(metric)
         prom = metric.prometheus
         rng = prom.get("rangeQuery")
         if rng:
             start, end = (_time_expr(rng.get(k), metric, k) for k in ("start", "end"))
-            step = parse_go_duration(rng.get("step") or "1m")
-            return client.query_range(prom["query"], start, end, step)
-        return client.query(prom["query"])
+            try:
+                step = parse_go_duration(rng.get("step") or "1m")
+            except ValueError as e:
+                raise PrometheusError("%s: rangeQuery.step: %s" % (metric.label, e), "config")
+            return client.query_range(prom["query"], start, end, step, timeout=timeout)
+        return client.query(prom["query"], timeout=timeout)
 
 
 def _time_expr(source, metric, field):
@@ -425,16 +492,25 @@ class Measurement(object):
         return out
 
 
-def measure(metric, provider, clock, on_empty="fail"):
-    """Take one measurement of ``metric``; never raises for provider or condition errors."""
+def measure(metric, provider, clock, on_empty="fail", timeout=None):
+    """Take one measurement of ``metric``; never raises: any error is a measurement of phase Error.
+
+    ``timeout`` (seconds) is passed to the provider only when set (the time left before max_duration)."""
     started = clock()
     try:
-        result = provider.query(metric)
+        result = provider.query(metric) if timeout is None else provider.query(metric, timeout=timeout)
         bound = result.bind()
         value = result.display()
     except PrometheusError as e:
         return Measurement(ERROR, "", e.message, started, clock())
-    phase, message = evaluate_conditions(metric, bound)
+    except Exception as e:  # pylint: disable=broad-except
+        return Measurement(ERROR, "", "the %s provider failed: %s: %s" % (
+            "prometheus", type(e).__name__, e), started, clock())
+    try:
+        phase, message = evaluate_conditions(metric, bound)
+    except Exception as e:  # pylint: disable=broad-except
+        return Measurement(ERROR, value, "could not evaluate the conditions: %s: %s" % (type(e).__name__, e),
+                           started, clock())
     if is_empty(bound):
         if phase == SUCCESSFUL and on_empty == "fail":
             phase = FAILED
@@ -561,7 +637,12 @@ def assess_run(results, terminated=False):
 
 
 class AnalysisRun(object):
-    """Runs metrics to a verdict. ``clock`` and ``sleep`` are injectable for tests."""
+    """Runs metrics to a verdict. ``clock`` and ``sleep`` are injectable for tests.
+
+    ``redact`` lists secret values (e.g. the values of ``secretKeyRef`` args); they and the provider's
+    own secrets are shown as ``***`` in every message and in ``to_dict()``. ``run()`` raises only
+    AnalysisSpecError (a metric that would run forever without ``max_duration``); anything else that
+    goes wrong ends the run in phase Error with the reason."""
 
     def __init__(self, metrics, provider, on_empty="fail", max_duration=None,
                  clock=time.time, sleep=time.sleep, redact=None):
@@ -571,17 +652,28 @@ class AnalysisRun(object):
         self.max_duration = max_duration
         self.clock = clock
         self.sleep = sleep
-        self.redact = [s for s in (redact or []) if s]
+        self.redactor = Redactor([s for s in (redact or []) if s])
+        secrets = getattr(provider, "secrets", None)
+        if callable(secrets):
+            self.redactor.add(secrets())
+        self.redact = self.redactor.secrets
         self.results = [MetricResult(m) for m in metrics]
         self.phase = PENDING
         self.message = ""
         self.started_at = None
         self.finished_at = None
+        self.deadline = None
 
-    def _measure(self, res):
-        m = measure(res.metric, self.provider, self.clock, self.on_empty)
-        for secret in self.redact:
-            m.message = m.message.replace(secret, "*****")
+    def _limit_text(self):
+        return "analysis exceeded max_duration %s (wall clock)" % format_seconds(self.max_duration)
+
+    def _measure(self, job):
+        res, timeout = job
+        m = measure(res.metric, self.provider, self.clock, self.on_empty, timeout)
+        if self.deadline is not None and m.phase == ERROR and m.finished_at >= self.deadline:
+            m.message = "%s while measuring: %s" % (self._limit_text(), m.message)
+        m.message = self.redactor.text(m.message or "")
+        m.value = self.redactor.text(m.value)
         return res, m
 
     def run(self):
@@ -590,18 +682,37 @@ class AnalysisRun(object):
             raise AnalysisSpecError(
                 "metric(s) %s run indefinitely (interval without count); set count, or max_duration "
                 "to end the run (like a step ending a background analysis)" % ", ".join(indefinite))
-        self.started_at = start = self.clock()
-        deadline = None if self.max_duration is None else start + self.max_duration
+        self.started_at = self.clock()
+        try:
+            self._loop(self.started_at)
+        except Exception as e:  # pylint: disable=broad-except
+            # never an uncaught exception out of a gate: an unexpected failure is a run in Error
+            self.phase = ERROR
+            self.message = "the analysis failed: %s" % self.redactor.exception_text(e)
+        self.message = self.redactor.text(self.message)
+        self.finished_at = self.clock()
+        return self
+
+    def _due(self, start, now):
+        due = [r for r in self.results
+               if r.phase not in COMPLETED and not r.done_measuring() and r.due_at(start) <= now]
+        if self.deadline is not None and self.deadline - now < START_MARGIN_SECONDS:
+            due = [r for r in due if r.last is None]
+        return due
+
+    def _loop(self, start):
+        self.deadline = deadline = None if self.max_duration is None else start + self.max_duration
         workers = max(1, min(16, len(self.results)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             while True:
                 now = self.clock()
                 terminated = deadline is not None and now >= deadline
                 if not terminated and not self._failing():
-                    due = [r for r in self.results
-                           if r.phase not in COMPLETED and not r.done_measuring() and r.due_at(start) <= now]
-                    for res, m in pool.map(self._measure, due):
+                    timeout = None if deadline is None else deadline - now
+                    for res, m in pool.map(self._measure, [(r, timeout) for r in self._due(start, now)]):
                         res.record(m)
+                if terminated:
+                    self._out_of_time()
                 for res in self.results:
                     res.phase, res.message = assess_metric(res, terminated)
                 if terminated or self._failing():
@@ -611,28 +722,40 @@ class AnalysisRun(object):
                 if terminated or self._failing() or all(r.phase in COMPLETED for r in self.results):
                     self.phase, self.message = assess_run(self.results, terminated)
                     break
+                now = self.clock()  # measuring took time: wake from now, not from before
                 pending = [r.due_at(start) for r in self.results
                            if r.phase not in COMPLETED and not r.done_measuring()]
                 wake = min(pending) if pending else now
                 if deadline is not None:
-                    wake = min(wake, deadline)
+                    # in the last moments nothing more is started: wait for the end
+                    wake = deadline if deadline - now < START_MARGIN_SECONDS else min(wake, deadline)
                 if wake > now:
                     self.sleep(wake - now)
-        self.finished_at = self.clock()
-        return self
+
+    def _out_of_time(self):
+        """max_duration is up: a metric whose last measurement is an Error (a query cut by the limit, or an
+        error whose retry did not fit) has not been measured and must not pass as terminated."""
+        for res in self.results:
+            if res.phase in COMPLETED or res.last is None or res.last.phase != ERROR:
+                continue
+            res.phase = ERROR
+            res.message = "%s with the last measurement an Error (consecutiveErrors %d)" % (
+                self._limit_text(), res.consecutive_error)
 
     def _failing(self):
         return any(r.phase in (FAILED, ERROR, INCONCLUSIVE) and not r.metric.dry_run for r in self.results)
 
     def to_dict(self):
-        return {"phase": self.phase, "message": self.message,
-                "started_at": _iso(self.started_at) if self.started_at else None,
-                "finished_at": _iso(self.finished_at) if self.finished_at else None,
-                "duration_seconds": round(self.finished_at - self.started_at, 3)
-                if self.finished_at and self.started_at else None,
-                "metrics": [r.to_dict() for r in self.results],
-                "dry_run_summary": _summary([r for r in self.results if r.metric.dry_run]),
-                "run_summary": _summary([r for r in self.results if not r.metric.dry_run])}
+        """The run as a result: secrets (args from secretKeyRef, tokens, URL passwords) are ``***``."""
+        return self.redactor.deep({
+            "phase": self.phase, "message": self.message,
+            "started_at": _iso(self.started_at) if self.started_at else None,
+            "finished_at": _iso(self.finished_at) if self.finished_at else None,
+            "duration_seconds": round(self.finished_at - self.started_at, 3)
+            if self.finished_at and self.started_at else None,
+            "metrics": [r.to_dict() for r in self.results],
+            "dry_run_summary": _summary([r for r in self.results if r.metric.dry_run]),
+            "run_summary": _summary([r for r in self.results if not r.metric.dry_run])})
 
 
 def _summary(results):
@@ -642,17 +765,26 @@ def _summary(results):
     return out
 
 
-def validate(metrics, provider):
-    """`validate` mode: every query runs and returns data and every condition parses; no verdict."""
+def validate(metrics, provider, redact=None):
+    """`validate` mode: every query runs and returns data and every condition parses; no verdict.
+
+    ``redact`` lists secret values; they (and the provider's secrets) show as ``***`` in the entries."""
+    redactor = Redactor([s for s in (redact or []) if s])
+    if callable(getattr(provider, "secrets", None)):
+        redactor.add(provider.secrets())
+
     def check(metric):
         entry = {"name": metric.name, "query": metric.prometheus.get("query"), "dry_run": metric.dry_run}
         try:
             result = provider.query(metric)
+            bound = result.bind()
+            entry["value"] = result.display()
         except PrometheusError as e:
             entry.update(valid=False, message=e.message)
             return entry
-        bound = result.bind()
-        entry["value"] = result.display()
+        except Exception as e:  # pylint: disable=broad-except
+            entry.update(valid=False, message="the prometheus provider failed: %s: %s" % (type(e).__name__, e))
+            return entry
         if is_empty(bound):
             entry.update(valid=False, message="query returned no data (%s); check the metric name and "
                                               "labels" % ("no series" if bound == [] else "only NaN"))
@@ -661,7 +793,7 @@ def validate(metrics, provider):
         return entry
 
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(metrics)))) as pool:
-        return list(pool.map(check, metrics))
+        return redactor.deep(list(pool.map(check, metrics)))
 
 
 def prepare(templates, args=None, lookup=None, secret_lookup=None, mode="run", known_args=None):
@@ -672,6 +804,22 @@ def prepare(templates, args=None, lookup=None, secret_lookup=None, mode="run", k
     """
     if mode not in MODES:
         raise AnalysisSpecError("mode must be one of %s" % ", ".join(MODES))
+    try:
+        return _prepare(templates, args, lookup, secret_lookup, mode, known_args)
+    except _MALFORMED as e:
+        raise AnalysisSpecError(_malformed_text(e))
+
+
+# what reading a template of the wrong shape (a string where a mapping belongs, ...) raises
+_MALFORMED = (AttributeError, TypeError, KeyError, IndexError)
+
+
+def _malformed_text(e):
+    return "the AnalysisTemplate is malformed (%s: %s); check it against the AnalysisTemplate schema" % (
+        type(e).__name__, e)
+
+
+def _prepare(templates, args, lookup, secret_lookup, mode, known_args):
     spec = merge_templates(templates, lookup)
     args = dict(args or {})
     for arg in spec["args"]:
@@ -680,6 +828,12 @@ def prepare(templates, args=None, lookup=None, secret_lookup=None, mode="run", k
                 and not arg.get("valueFrom"):
             args[name] = known_args[name]
     values, secrets, ignored = resolve_args(spec["args"], args, secret_lookup)
-    resolved = substitute({"metrics": spec["metrics"], "dryRun": spec["dryRun"],
-                           "measurementRetention": spec["measurementRetention"]}, values)
-    return build_metrics(resolved, mode), secrets, ignored
+    redactor = Redactor(secrets)
+    try:
+        resolved = substitute({"metrics": spec["metrics"], "dryRun": spec["dryRun"],
+                               "measurementRetention": spec["measurementRetention"]}, values)
+        return build_metrics(resolved, mode), secrets, ignored
+    except AnalysisSpecError as e:
+        raise AnalysisSpecError(redactor.text(str(e)))
+    except _MALFORMED as e:
+        raise AnalysisSpecError(redactor.text(_malformed_text(e)))

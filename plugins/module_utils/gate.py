@@ -69,6 +69,11 @@ def run_analysis(source, cluster, provider, on_empty="fail", max_duration=None, 
                  sleep=None):
     """Run the analysis ``source`` describes; returns ``(AnalysisRun, ignored arg names)``.
 
+    Fails closed: provider errors, malformed Prometheus answers, timeouts and exceptions while evaluating a
+    condition end the run in Error or Failed, never in an exception. Only a template that cannot be read or
+    run raises (AnalysisSpecError, TemplateError, KubernetesError), before anything is measured. The run's
+    ``to_dict()`` shows secret values (``secretKeyRef`` args, tokens, URL passwords) as ``***``.
+
     ``known_args`` (e.g. the preview pod hash) fill arguments the templates declare without a value
     and the caller left out, as Argo Rollouts fills ``valueFrom.podTemplateHashValue``. ``sleep`` waits
     between measurements (a walker's sleep may stop the run when a person intervenes)."""

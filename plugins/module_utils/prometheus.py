@@ -4,7 +4,10 @@
 """Prometheus HTTP API client: instant and range queries with typed results.
 
 Errors quote Prometheus's own message (``bad_data``, ``timeout``, ...) or say that the server
-could not be reached and where, so an operator knows what to fix.
+could not be reached and where, so an operator knows what to fix. Every query has one deadline
+(connect, headers and the whole body); an answer that does not have the documented shape is an
+error that says what was wrong, never a value. Credentials never appear in a message: the URL's
+password shows as ``***`` and tokens, passwords and header values are redacted.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,12 +18,20 @@ import base64
 import json
 import math
 import socket
+import ssl
+import threading
+import time
 
+from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode, urlparse
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
+from ansible_collections.progressive.delivery.plugins.module_utils.redact import (
+    Redactor, auth_secrets, redact_url, url_secrets)
 
 DEFAULT_TIMEOUT = 30  # seconds, as Argo Rollouts' provider.prometheus.timeout
+MAX_BODY_BYTES = 256 * 1024 * 1024  # an answer larger than this is refused rather than read into memory
+_CHUNK = 64 * 1024
 _CONTEXTS = {}  # SSL contexts by (ca_file, validate_certs, client_cert, client_key), shared by clients
 
 
@@ -28,14 +39,15 @@ class PrometheusError(Exception):
     """A query that did not produce a result.
 
     ``kind`` is Prometheus's errorType (bad_data, timeout, execution, ...) or one of
-    ``unreachable``, ``http``, ``tls``, ``invalid_response``, ``config``.
+    ``unreachable``, ``timeout``, ``http``, ``tls``, ``invalid_response`` (an answer that is not the
+    documented JSON shape), ``config`` or ``error`` (anything else). ``url`` is the redacted address.
     """
 
     def __init__(self, message, kind="error", url=None):
         super(PrometheusError, self).__init__(message)
         self.message = message
         self.kind = kind
-        self.url = url
+        self.url = redact_url(url)
 
 
 def format_sample(value):
@@ -49,38 +61,131 @@ def format_sample(value):
     return repr(value)
 
 
-def _sample(raw):
+def format_seconds(seconds):
+    """3 -> "3s", 2.46 -> "2.5s"."""
+    return "%gs" % round(seconds, 1)
+
+
+_RESULT_TYPES = ("scalar", "vector", "matrix", "string")
+
+
+def _describe(value):
+    """How a JSON value looks, for an error message (never a long value)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "the number %r" % (value,)
+    if isinstance(value, str):
+        return "a string" if len(value) > 40 else "the string %r" % (value,)
+    if isinstance(value, list):
+        return "a list of %d" % len(value)
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _malformed(where, what):
+    return PrometheusError("Prometheus returned a malformed answer: %s is %s; is the address a Prometheus "
+                           "(or compatible) query API?" % (where, what), "invalid_response")
+
+
+def _pair(raw, where):
+    """A Prometheus sample ``[<unix time>, "<value>"]``: the time as a number, the value as the string."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise _malformed(where, "%s, not a [time, \"value\"] pair" % _describe(raw))
+    ts, value = raw
+    if isinstance(ts, bool) or not isinstance(ts, (int, float)):
+        raise _malformed(where + "[0] (the sample time)", _describe(ts) + ", not a number")
+    if not isinstance(value, str):
+        # JSON true is not 1.0 and null is not 0: Prometheus always sends a sample value as a string
+        raise _malformed(where + "[1] (the sample value)", _describe(value) + ", not a number in a string")
+    return float(ts), value
+
+
+def _sample(raw, where="the sample"):
+    """The float of a ``[time, "value"]`` pair; "NaN", "+Inf" and "-Inf" are read as Prometheus sends them."""
+    _ts, value = _pair(raw, where)
     try:
-        return float(raw)  # Prometheus sends "NaN", "+Inf", "-Inf" as strings; float() reads them
-    except (TypeError, ValueError):
-        raise PrometheusError("Prometheus returned a non-numeric sample %r" % (raw,), "invalid_response")
+        return float(value)
+    except ValueError:
+        raise _malformed(where + "[1] (the sample value)", "%s, not a number" % _describe(value))
+
+
+def _object(raw, where):
+    if not isinstance(raw, dict):
+        raise _malformed(where, "%s, not an object" % _describe(raw))
+    return raw
+
+
+def _list(raw, where, what):
+    if not isinstance(raw, list):
+        raise _malformed(where, "%s, not a list of %s" % (_describe(raw), what))
+    return raw
+
+
+def _labels(item, where):
+    labels = item.get("metric")
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise _malformed(where + ".metric", "%s, not an object of labels" % _describe(labels))
+    return labels
+
+
+def _refuse_histograms(item, where):
+    if "histogram" in item or "histograms" in item:
+        raise PrometheusError("Prometheus returned native histogram samples at %s; the Prometheus provider reads "
+                              "float samples only: use histogram_quantile() or histogram_count() in the query"
+                              % where, "invalid_response")
 
 
 class QueryResult(object):
-    """A typed Prometheus result.
+    """A typed Prometheus result, checked against the API's documented shape.
 
     ``result_type`` is scalar, vector, matrix or string. ``series`` holds
     ``(labels, value)`` for a vector and ``(labels, [(ts, value), ...])`` for a matrix.
+    Any other shape raises PrometheusError (kind ``invalid_response``) naming what was wrong.
     """
 
     def __init__(self, result_type, data, warnings=None):
+        if result_type not in _RESULT_TYPES:
+            if result_type is None or isinstance(result_type, str):
+                raise PrometheusError("Prometheus metric type not supported: %s" % result_type, "invalid_response")
+            raise _malformed("data.resultType", _describe(result_type))
         self.result_type = result_type
-        self.warnings = list(warnings or [])
+        if isinstance(warnings, list):
+            self.warnings = [w if isinstance(w, str) else json.dumps(w) for w in warnings]
+        else:
+            self.warnings = [] if warnings is None else [json.dumps(warnings)]
         self.scalar = None
         self.series = []
         self.text = None
         if result_type == "scalar":
-            self.scalar = _sample(data[1])
+            self.scalar = _sample(data, "scalar data.result")
         elif result_type == "string":
-            self.text = data[1]
+            self.text = _pair(data, "string data.result")[1]
         elif result_type == "vector":
-            self.series = [(s.get("metric", {}), _sample(s["value"][1])) for s in data]
-        elif result_type == "matrix":
-            self.series = [(s.get("metric", {}), [(float(t), _sample(v)) for t, v in s["values"]])
-                           for s in data]
+            for i, item in enumerate(_list(data, "vector data.result", "samples")):
+                where = "vector data.result[%d]" % i
+                _object(item, where)
+                _refuse_histograms(item, where)
+                if "value" not in item:
+                    raise _malformed(where, "an object without \"value\"")
+                self.series.append((_labels(item, where), _sample(item["value"], where + ".value")))
         else:
-            raise PrometheusError("Prometheus metric type not supported: %s" % result_type,
-                                  "invalid_response")
+            for i, item in enumerate(_list(data, "matrix data.result", "series")):
+                where = "matrix data.result[%d]" % i
+                _object(item, where)
+                _refuse_histograms(item, where)
+                if "values" not in item:
+                    raise _malformed(where, "an object without \"values\"")
+                points = []
+                for j, raw in enumerate(_list(item["values"], where + ".values", "samples")):
+                    here = "%s.values[%d]" % (where, j)
+                    points.append((_pair(raw, here)[0], _sample(raw, here)))
+                self.series.append((_labels(item, where), points))
 
     def bind(self):
         """The value Argo Rollouts binds to ``result``: a float for a scalar, a list of
@@ -118,22 +223,101 @@ class QueryResult(object):
         return out
 
 
+def _header_problem(value):
+    """Why ``value`` cannot be sent in an HTTP header, or None; never quotes the value."""
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        return "a line break or another control character inside it"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return "a character that HTTP headers cannot carry (outside Latin-1)"
+    return None
+
+
+def _seconds(value, url):
+    if value is None or value == "":
+        return float(DEFAULT_TIMEOUT)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise PrometheusError("the Prometheus timeout must be a number of seconds, got %r" % (value,), "config", url)
+    if math.isnan(seconds) or seconds <= 0 or math.isinf(seconds):
+        raise PrometheusError("the Prometheus timeout must be a positive number of seconds, got %r" % (value,),
+                              "config", url)
+    return seconds
+
+
+def _socket_of(resp):
+    """The socket under a urllib/http.client response (so each read can be given the time left), or None."""
+    fp = resp
+    for _level in range(5):
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+        if sock is not None and hasattr(sock, "settimeout"):
+            return sock
+        fp = getattr(fp, "fp", None) or getattr(fp, "fileobj", None)
+        if fp is None:
+            return None
+    return None
+
+
+def _read_body(resp, deadline):
+    """The whole body, read in chunks; raises socket.timeout once ``deadline`` (monotonic) has passed."""
+    read = getattr(resp, "read1", None) or resp.read
+    sock = _socket_of(resp)
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("deadline reached while reading the answer")
+        if sock is not None:
+            sock.settimeout(remaining)
+        chunk = read(_CHUNK)
+        if not chunk:
+            missing = getattr(resp, "length", None)
+            if isinstance(missing, int) and not isinstance(missing, bool) and missing > 0:
+                raise http_client.IncompleteRead(b"".join(chunks), missing)
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PrometheusError("Prometheus sent an answer larger than %d MiB; narrow the query"
+                                  % (MAX_BODY_BYTES // (1024 * 1024)), "invalid_response")
+        chunks.append(chunk)
+
+
+def _shut(resp):
+    """Stop a response another thread is still reading (best effort)."""
+    sock = _socket_of(resp) if resp is not None else None
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, ValueError):
+        pass
+
+
 class PrometheusClient(object):
     """A small client for ``/api/v1/query`` and ``/api/v1/query_range``."""
 
     def __init__(self, url, token=None, username=None, password=None, headers=None,
                  ca_file=None, validate_certs=True, timeout=DEFAULT_TIMEOUT,
                  client_cert=None, client_key=None):
-        parsed = urlparse(url or "")
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        url = url.strip() if isinstance(url, str) else url  # e.g. read from a file or secret with a newline
+        self.redactor = Redactor(auth_secrets(token, username, password) + url_secrets(url))
+        parsed = urlparse(url) if isinstance(url, str) else None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+            shown = redact_url(url)
+            if isinstance(shown, str) and "@" in shown and "://" not in shown:
+                shown = "***@" + shown.rsplit("@", 1)[1]  # user:password@host without a scheme
             raise PrometheusError(
                 "Prometheus address %r is not a URL with scheme and host; set prometheus_url "
-                "(or provider.prometheus.address) to e.g. http://prometheus:9090" % (url,), "config", url)
+                "(or provider.prometheus.address) to e.g. http://prometheus:9090" % (shown,), "config", shown)
+        self.url = url.rstrip("/")
+        self.shown_url = redact_url(self.url)
         if token and (username or password):
             raise PrometheusError("give either a bearer token or a username/password for "
                                   "Prometheus, not both", "config", url)
-        self.url = url.rstrip("/")
-        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.timeout = _seconds(timeout, url)
         self.validate_certs = validate_certs
         self.ca_file = ca_file
         self.client_cert = client_cert
@@ -141,12 +325,32 @@ class PrometheusClient(object):
         self.headers = {"Accept": "application/json",
                         "Content-Type": "application/x-www-form-urlencoded"}
         if token:
+            token = self._header_value(token, "the bearer token (prometheus_token)")
             self.headers["Authorization"] = "Bearer %s" % token
         elif username is not None:
             creds = "%s:%s" % (username, password or "")
             self.headers["Authorization"] = "Basic %s" % base64.b64encode(creds.encode("utf-8")).decode("ascii")
-        self.headers.update(headers or {})
+        for name, value in (headers or {}).items():
+            if not isinstance(name, str) or not name.strip() or _header_problem(name.strip()) or ":" in name:
+                raise PrometheusError("Prometheus header name %r is not a valid HTTP header name" % (name,),
+                                      "config", url)
+            if value is None:
+                raise PrometheusError("Prometheus header '%s' has no value" % name.strip(), "config", url)
+            value = value if isinstance(value, str) else str(value)
+            self.redactor.add([value])
+            self.headers[name.strip()] = self._header_value(value, "header '%s'" % name.strip())
         self._request = None
+
+    def _header_value(self, value, what):
+        value = value.strip()  # a secret written with `echo ... | kubectl create secret` ends in a newline
+        problem = _header_problem(value)
+        if problem:
+            raise PrometheusError("%s for Prometheus at %s has %s, so it cannot be sent; fix the value (its text is "
+                                  "not shown)" % (what, self.shown_url, problem), "config", self.url)
+        return value
+
+    def _error(self, message, kind):
+        return PrometheusError(self.redactor.text(message), kind, self.url)
 
     def _requester(self):
         # Building an SSL context loads the CA bundle (~15 ms): once per process and settings, not per query.
@@ -158,14 +362,15 @@ class PrometheusClient(object):
                                                   client_cert=self.client_cert, client_key=self.client_key)
                 context = _CONTEXTS[key]
             except (IOError, OSError, ValueError) as e:
-                raise PrometheusError("cannot load the TLS files for Prometheus at %s (%s); check "
-                                      "prometheus_ca_file, prometheus_client_cert and prometheus_client_key"
-                                      % (self.url, e), "config", self.url)
+                raise self._error("cannot load the TLS files for Prometheus at %s (%s); check "
+                                  "prometheus_ca_file, prometheus_client_cert and prometheus_client_key"
+                                  % (self.shown_url, e), "config")
             self._request = Request(headers=self.headers, use_proxy=True, validate_certs=self.validate_certs,
                                     follow_redirects="safe", context=context)
         return self._request
 
     def query(self, promql, at=None, timeout=None):
+        """An instant query. ``timeout`` (seconds) can only shorten the client's own timeout."""
         params = {"query": promql}
         if at is not None:
             params["time"] = at
@@ -176,57 +381,126 @@ class PrometheusClient(object):
         return self._call("/api/v1/query_range", params, timeout)
 
     def _call(self, path, params, timeout=None):
-        timeout = timeout or self.timeout
-        url = self.url + path
-        body = None
-        request = self._requester()
-        try:
-            resp = request.open("POST", url, data=urlencode(params), timeout=timeout)
-            body = resp.read()
-        except HTTPError as e:
-            body = e.read() if hasattr(e, "read") else b""
-            payload = self._decode(body, e.code)
-            if payload is None:
+        limit = self.timeout if timeout is None else max(0.001, min(self.timeout, timeout))
+        deadline = time.monotonic() + limit
+        code, reason, body = self._exchange(self.url + path, urlencode(params), deadline, limit)
+        payload = self._decode(body)
+        if code != 200:
+            if not isinstance(payload, dict):
                 hint = ""
-                if e.code in (401, 403):
+                if code in (401, 403):
                     hint = "; check prometheus_token or prometheus_username/prometheus_password"
-                raise PrometheusError("Prometheus at %s answered HTTP %d %s%s"
-                                      % (self.url, e.code, e.reason, hint), "http", self.url)
-            self._raise_api_error(payload, e.code)
-        except SSLValidationError as e:
-            raise PrometheusError("TLS verification of Prometheus at %s failed: %s; give "
-                                  "prometheus_ca_file, or prometheus_validate_certs: false for a "
-                                  "test server" % (self.url, e), "tls", self.url)
-        except (socket.timeout, TimeoutError):
-            raise PrometheusError("Prometheus at %s did not answer within %ss"
-                                  % (self.url, timeout), "timeout", self.url)
-        except (URLError, ConnectionError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise PrometheusError("Prometheus at %s did not answer within %ss"
-                                      % (self.url, timeout), "timeout", self.url)
-            raise PrometheusError("Prometheus at %s is unreachable (%s); check that it is running "
-                                  "and that prometheus_url is right" % (self.url, reason),
-                                  "unreachable", self.url)
-        payload = self._decode(body, 200)
+                raise self._error("Prometheus at %s answered HTTP %d %s%s" % (self.shown_url, code, reason, hint),
+                                  "http")
+            self._raise_api_error(payload, code)
         if payload is None:
-            raise PrometheusError("Prometheus at %s returned a response that is not JSON; is "
-                                  "prometheus_url pointing at Prometheus?" % self.url,
-                                  "invalid_response", self.url)
+            raise self._error("Prometheus at %s returned a response that is not JSON; is prometheus_url pointing "
+                              "at Prometheus?" % self.shown_url, "invalid_response")
+        if not isinstance(payload, dict):
+            raise self._error("Prometheus at %s returned JSON %s, not an object with status and data; is "
+                              "prometheus_url pointing at Prometheus?" % (self.shown_url, _describe(payload)),
+                              "invalid_response")
         if payload.get("status") != "success":
-            self._raise_api_error(payload, 200)
-        data = payload.get("data") or {}
-        return QueryResult(data.get("resultType"), data.get("result"), payload.get("warnings"))
+            if payload.get("status") == "error":
+                self._raise_api_error(payload, code)
+            raise self._error("Prometheus at %s returned a malformed answer: status is %s, not \"success\" or "
+                              "\"error\"" % (self.shown_url, _describe(payload.get("status"))), "invalid_response")
+        try:
+            data = _object(payload.get("data"), "data")
+            if "result" not in data:
+                raise _malformed("data", "an object without \"result\"")
+            return QueryResult(data.get("resultType"), data["result"], payload.get("warnings"))
+        except PrometheusError as e:
+            raise self._error(e.message, e.kind)
+
+    def _exchange(self, url, data, deadline, limit):
+        """POST and read the whole answer before ``deadline``; returns (HTTP code, reason, body).
+
+        The request runs in a helper thread so that nothing (DNS, connect, a server trickling its
+        headers or body) holds the caller past the deadline."""
+        box = {}
+        done = threading.Event()
+        request = self._requester()
+
+        def work():
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise socket.timeout("no time left")
+                try:
+                    resp = request.open("POST", url, data=data, timeout=remaining)
+                except HTTPError as e:
+                    box["resp"] = e
+                    box["answer"] = (e.code, e.reason, _read_body(e, deadline) if e.fp is not None else b"")
+                    return
+                box["resp"] = resp
+                box["answer"] = (200, "OK", _read_body(resp, deadline))
+            except BaseException as e:  # pylint: disable=broad-except
+                box["error"] = e
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="prometheus-query", daemon=True)
+        worker.start()
+        # a little grace so that the worker's own, more precise error wins over the generic timeout
+        if not done.wait(max(0.0, deadline - time.monotonic()) + 0.25):
+            _shut(box.get("resp"))
+            raise self._timeout(limit)
+        resp = box.get("resp")
+        if resp is not None and hasattr(resp, "close"):
+            try:
+                resp.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+        if "error" in box:
+            raise self._convert(box["error"], limit)
+        return box["answer"]
+
+    def _timeout(self, limit):
+        why = "" if limit >= self.timeout else " (the time left of the analysis)"
+        return self._error("Prometheus at %s did not answer within %s%s" % (self.shown_url, format_seconds(limit), why),
+                           "timeout")
+
+    def _convert(self, e, limit):
+        """Any failure of the exchange as a PrometheusError whose message names no secret."""
+        if isinstance(e, PrometheusError):
+            return self._error(e.message, e.kind)
+        if isinstance(e, SSLValidationError):
+            return self._error("TLS verification of Prometheus at %s failed: %s; give prometheus_ca_file, or "
+                               "prometheus_validate_certs: false for a test server" % (self.shown_url, e), "tls")
+        reason = getattr(e, "reason", None) if isinstance(e, URLError) else e
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return self._timeout(limit)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return self._error("TLS verification of Prometheus at %s failed: %s; give prometheus_ca_file, or "
+                               "prometheus_validate_certs: false for a test server" % (self.shown_url, reason), "tls")
+        if isinstance(reason, http_client.IncompleteRead):
+            return self._error("Prometheus at %s closed the connection before its answer was complete (%d bytes "
+                               "read)" % (self.shown_url, len(reason.partial or b"")), "unreachable")
+        if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http_client.RemoteDisconnected)):
+            return self._error("Prometheus at %s closed or reset the connection (%s); check that it is running and "
+                               "that prometheus_url is right" % (self.shown_url, reason), "unreachable")
+        if isinstance(reason, http_client.HTTPException):
+            return self._error("Prometheus at %s sent an answer that is not valid HTTP (%s: %s)"
+                               % (self.shown_url, type(reason).__name__, reason), "invalid_response")
+        if isinstance(e, (URLError, OSError)):
+            return self._error("Prometheus at %s is unreachable (%s); check that it is running and that "
+                               "prometheus_url is right" % (self.shown_url, reason), "unreachable")
+        if isinstance(e, (ValueError, UnicodeError)):
+            return self._error("the query to Prometheus at %s could not be sent: %s" % (self.shown_url, e), "config")
+        return self._error("the query to Prometheus at %s failed: %s: %s" % (self.shown_url, type(e).__name__, e),
+                           "error")
 
     @staticmethod
-    def _decode(body, code):
+    def _decode(body):
         try:
-            payload = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
-        except (ValueError, AttributeError, UnicodeDecodeError):
+            return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+        except (ValueError, TypeError, AttributeError, UnicodeDecodeError, RecursionError):
             return None
-        return payload if isinstance(payload, dict) else None
 
     def _raise_api_error(self, payload, code):
         kind = payload.get("errorType") or "error"
-        raise PrometheusError("Prometheus rejected the query (%s): %s"
-                              % (kind, payload.get("error") or "HTTP %d" % code), kind, self.url)
+        kind = kind if isinstance(kind, str) else "error"
+        error = payload.get("error")
+        error = error if isinstance(error, str) and error else "HTTP %d" % code
+        raise self._error("Prometheus rejected the query (%s): %s" % (kind, error), kind)

@@ -21,6 +21,13 @@ description:
   - Conditions are evaluated by the collection's own expression parser, never by Jinja or Python C(eval).
   - Metrics of one analysis are measured concurrently.
   - "A measurement with no data (no series, or only NaN) never passes: see O(on_empty)."
+  - "The gate fails closed: an answer from Prometheus that is not the documented JSON shape (C(result: null), a
+    missing C(value), C(true) or C(null) as a sample value, ...), a query that does not answer within its timeout,
+    or an error while evaluating a condition is a measurement of phase C(Error) that says what was wrong; the
+    module never ends in a traceback."
+  - "Secrets never show: the values of C(valueFrom.secretKeyRef) arguments, O(prometheus_token),
+    O(prometheus_password), header values and the password in a URL (C(https://user:***@host)) are replaced by
+    C(***) in RV(message), RV(msg), RV(metrics) (C(query) included) and in C(validate) mode."
   - "Ansible renders task arguments with Jinja, so a template's C({{args.x}}) or C({# > 0.5}) must not reach
     Jinja: use O(template_file), O(template_name), or an inline O(template) marked C(!unsafe)."
 options:
@@ -66,6 +73,7 @@ options:
       - C(once) takes one measurement of each metric and makes its phase the metric's phase (limits and
         counts do not apply), a quick gate inside a playbook.
       - C(validate) checks that each query runs and returns data and that each condition parses; no verdict.
+        Secret argument values are shown as C(***) in its output too.
     type: str
     choices: [run, once, validate]
     default: run
@@ -86,9 +94,14 @@ options:
   max_duration:
     description:
       - End the run after this long (C(30s), C(10m), C(1h)), like a rollout step ending a background analysis.
+      - It is a wall-clock limit from the start of the run. Each query gets no more than the time left
+        (and never more than its O(prometheus_timeout)); a measurement due in the last quarter second is not started.
       - Required when a metric has an C(interval) but no C(count), which otherwise runs forever.
       - On expiry, metrics still running become C(Successful) and the run message says C(Run Terminated),
         unless a metric had already failed.
+      - A metric whose last measurement is an C(Error) when the time is up (a query cut short by the limit, or an
+        error whose 10 s retry did not fit) ends C(Error) with the message C(analysis exceeded max_duration 5s (wall
+        clock)), and so does the run; Argo Rollouts would call it C(Successful).
     type: str
 extends_documentation_fragment:
   - progressive.delivery.prometheus
@@ -193,7 +206,9 @@ metrics:
       description: Whether the metric is in C(dryRun) and so does not count towards the verdict.
       type: bool
     query:
-      description: The PromQL query after argument substitution.
+      description:
+        - The PromQL query after argument substitution.
+        - The values of C(valueFrom.secretKeyRef) arguments and other secrets are shown as C(***).
       type: str
     count:
       description: Measurements that counted (errors do not).
@@ -210,7 +225,10 @@ metrics:
           description: Measurement phase.
           type: str
         message:
-          description: The provider or evaluation error, or why no data failed.
+          description:
+            - The provider or evaluation error, or why no data failed.
+            - "For example C(Prometheus returned a malformed answer: vector data.result[0].value[1] (the sample value)
+              is true, not a number in a string) or C(Prometheus at http://prometheus:9090 did not answer within 3s)."
           type: str
         started_at:
           description: RFC 3339 start time.
@@ -244,6 +262,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.args_common i
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import ClusterTemplates, load_templates
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubernetesError, client_for
+from ansible_collections.progressive.delivery.plugins.module_utils.redact import Redactor, protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
 
 
@@ -275,6 +294,18 @@ def main():
         module_class=AnsibleModule,
     )
     params = module.params
+    # Ansible's own no_log net for the password in prometheus_url (invocation.module_args included)
+    protect_module(module, urls=[params.get("prometheus_url")])
+    redactor = Redactor()
+    try:
+        check(module, params, redactor)
+    except Exception as e:  # pylint: disable=broad-except
+        # never a traceback (it could quote a secret): an unexpected failure is a failed task that says what broke
+        module.fail_json(msg="analysis_check: unexpected error: %s" % redactor.exception_text(e), phase="Error",
+                         metrics=[])
+
+
+def check(module, params, redactor):
     cluster = ClusterTemplates(lambda: client_for(module), params["namespace"])
     try:
         max_duration = parse_go_duration(params["max_duration"]) if params["max_duration"] else None
@@ -282,13 +313,16 @@ def main():
         metrics, secrets, ignored = prepare(templates, params["args"], lookup, cluster.secret, params["mode"])
         provider = PrometheusProvider(**prometheus_options(params))
     except (AnalysisSpecError, TemplateError, KubernetesError, ValueError) as e:
-        module.fail_json(msg="analysis_check: %s" % e, phase=None, metrics=[])
+        module.fail_json(msg=redactor.text("analysis_check: %s" % e), phase=None, metrics=[])
+    redactor.add(secrets)
+    redactor.add(provider.secrets())
+    protect_module(module, urls=[m.prometheus.get("address") for m in metrics], secrets=secrets)
     for name in ignored:
         module.warn("argument '%s' is not declared by the template and is ignored" % name)
 
     note = " (check mode: queries are read-only and ran)" if module.check_mode else ""
     if params["mode"] == "validate":
-        entries = validate(metrics, provider)
+        entries = validate(metrics, provider, redact=secrets)
         invalid = [e for e in entries if not e["valid"]]
         msg = ("%d of %d metric(s) invalid: %s" % (len(invalid), len(entries), "; ".join(
             "%s: %s" % (e["name"], e["message"]) for e in invalid))) if invalid \
@@ -302,7 +336,7 @@ def main():
         run = AnalysisRun(metrics, provider, on_empty=params["on_empty"], max_duration=max_duration,
                           redact=secrets).run()
     except AnalysisSpecError as e:
-        module.fail_json(msg="analysis_check: %s" % e, phase=None, metrics=[])
+        module.fail_json(msg=redactor.text("analysis_check: %s" % e), phase=None, metrics=[])
     result = run.to_dict()
     result["changed"] = False
     result["msg"] = "analysis %s%s%s" % (run.phase, ": " + run.message if run.message else "", note)

@@ -195,6 +195,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
     ANALYSIS_SOURCE_SPEC, ClusterTemplates, run_analysis)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, read_object)
+from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
 from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 
@@ -236,6 +237,7 @@ class Promotion(object):
         self.result = dict(changed=False, timeline=self.timeline.events, durations={})
         self.cluster = ClusterTemplates(lambda: client, self.namespace)
         self.provider = PrometheusProvider(**prometheus_options(self.params))
+        protect_module(module, urls=[self.params.get("prometheus_url")])  # the URL's password, never shown
         self.max_duration = parse_go_duration(self.params["max_duration"]) if self.params["max_duration"] else None
 
     def read(self):

@@ -32,9 +32,11 @@ class Script(object):
         self.clock = clock
         self.answers = dict((k, list(v)) for k, v in answers.items())
         self.calls = []
+        self.timeouts = []
 
-    def query(self, metric):
+    def query(self, metric, timeout=None):
         self.calls.append((metric.name, self.clock.now))
+        self.timeouts.append(timeout)
         queue = self.answers[metric.name]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(answer, Exception):
@@ -413,3 +415,150 @@ def test_count_from_an_argument():
                 "metrics": [metric(count="{{args.n}}", interval="1m")]}
     metrics = an.prepare([template], {})[0]
     assert metrics[0].count == 3
+
+
+# ---------------------------------------------------------------- the gate fails closed
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyError("value"), TypeError("'NoneType' is not iterable"),
+                                   PrometheusError("Prometheus returned a malformed answer: data is null", "invalid_response")])
+def test_any_provider_exception_is_an_error_measurement(error):
+    result, _script, _clock = run([metric(**COND)], {"m": [error]}, mode="once")
+    assert result.phase == "Error"
+    measurement = result.results[0].measurements[0]
+    assert measurement.phase == "Error"
+    assert str(error).strip("'") in measurement.message
+    assert 'Metric "m" assessed Error' in result.message
+
+
+@pytest.mark.parametrize("condition", ["floor(result[0]) > 1", "asInt(result[0]) > 1", "result[0] * 100 > 5",
+                                       "round(result[0]) > 1", "result[0] % 2 == 0"])
+def test_nan_in_arithmetic_never_passes_and_never_raises(condition):
+    result, _script, _clock = run([metric(successCondition=condition)], {"m": [vector(NAN)]}, mode="once")
+    assert result.phase in ("Error", "Failed"), result.message
+    m = result.results[0].measurements[0]
+    if m.phase == "Error":
+        assert m.message.startswith('could not evaluate successCondition "%s": ' % condition)
+
+
+class SlowProvider(object):
+    """A query that uses all the time it is given and then times out, as against a trickling server."""
+
+    def __init__(self, clock, own_timeout=30.0):
+        self.clock = clock
+        self.own_timeout = own_timeout
+        self.timeouts = []
+
+    def query(self, metric, timeout=None):
+        limit = self.own_timeout if timeout is None else min(timeout, self.own_timeout)
+        self.timeouts.append(timeout)
+        self.clock.now += limit
+        raise PrometheusError("Prometheus at http://127.0.0.1:9 did not answer within %gs" % limit, "timeout")
+
+
+def run_with(provider_factory, metrics, max_duration):
+    clock = SimClock()
+    provider = provider_factory(clock)
+    built = an.build_metrics({"metrics": metrics})
+    result = an.AnalysisRun(built, provider, max_duration=max_duration, clock=clock, sleep=clock.sleep).run()
+    return result, provider, clock
+
+
+def test_max_duration_cuts_a_query_and_the_run_ends_error():
+    result, provider, clock = run_with(SlowProvider, [metric(**COND)], max_duration=5)
+    assert provider.timeouts == [5]  # the query got the time left, not its own 30 s
+    assert clock.now - 1000.0 == 5
+    assert result.phase == "Error"
+    assert "analysis exceeded max_duration 5s (wall clock)" in result.message
+    assert "did not answer within 5s" in result.message
+    assert result.to_dict()["metrics"][0]["phase"] == "Error"
+
+
+def test_an_error_whose_retry_does_not_fit_ends_error_not_terminated_successful():
+    # prometheus_timeout 3 s, max_duration 5 s: the query times out at 3 s, its retry would be at 13 s
+    result, provider, clock = run_with(lambda c: SlowProvider(c, own_timeout=3), [metric(**COND)], max_duration=5)
+    assert provider.timeouts == [5]
+    assert clock.now - 1000.0 == 5
+    assert result.phase == "Error"
+    assert result.results[0].message == ("analysis exceeded max_duration 5s (wall clock) with the last "
+                                         "measurement an Error (consecutiveErrors 1)")
+    assert "did not answer within 3s" in result.message
+
+
+def test_queries_get_the_time_left_and_good_data_still_terminates_successful():
+    result, script, _clock = run([metric(interval="1m", **COND)], {"m": [GOOD]}, max_duration=150)
+    assert script.timeouts == [150, 90, 30]
+    assert result.phase == "Successful" and result.message == "Run Terminated"
+    result, script, _clock = run([metric(**COND)], {"m": [GOOD]})
+    assert script.timeouts == [None]  # without max_duration the query keeps its own timeout
+
+
+def test_a_measurement_due_at_the_very_end_is_not_started():
+    result, script, clock = run([metric(interval="1s", **COND)], {"m": [GOOD]}, max_duration=2.1)
+    assert [t - 1000.0 for _n, t in script.calls] == [0.0, 1.0]  # the one due at 2.0 would have 0.1 s
+    assert result.phase == "Successful"
+    assert clock.now - 1000.0 == pytest.approx(2.1)
+
+
+# ---------------------------------------------------------------- malformed templates are spec errors
+
+@pytest.mark.parametrize("template,message", [
+    ({"metrics": ["success-rate"]}, "malformed"),
+    ({"metrics": [{"name": "m", "provider": "prometheus"}]}, "provider must be a mapping"),
+    ({"metrics": [{"name": "m", "provider": {"prometheus": "up"}}]}, "provider.prometheus must be a mapping"),
+    ({"metrics": [metric(provider={"prometheus": {"query": 5}})]}, "query must be a string"),
+    ({"metrics": [metric(provider={"prometheus": {"query": "up", "timeout": "soon"}})]}, "timeout must be a number"),
+    ({"metrics": [metric(provider={"prometheus": {"query": "up", "headers": "X: y"}})]}, "headers must be a list"),
+    ({"metrics": [metric(successCondition=True)]}, "successCondition must be a string"),
+    ({"args": ["service"], "metrics": [metric()]}, "malformed"),
+])
+def test_malformed_templates_are_spec_errors(template, message):
+    with pytest.raises(an.AnalysisSpecError) as info:
+        an.prepare([template], {})
+    assert message in str(info.value)
+
+
+# ---------------------------------------------------------------- secrets never show
+
+SECRET_TEMPLATE = {
+    "args": [{"name": "token", "valueFrom": {"secretKeyRef": {"name": "prom", "key": "token"}}}],
+    "metrics": [metric(successCondition="result[0] > 0.9",
+                       provider={"prometheus": {"address": "http://127.0.0.1:1",
+                                                "query": "sum(up{key='{{args.token}}'})"}})]}
+
+
+def test_secret_args_never_show_in_results_messages_or_validate():
+    metrics, secrets, _ignored = an.prepare([SECRET_TEMPLATE], {}, secret_lookup=lambda name, key: "s3cr3t-v4lue\n")
+    clock = SimClock()
+    echo = PrometheusError("Prometheus rejected the query (bad_data): unknown key s3cr3t-v4lue", "bad_data")
+    script = Script(clock, {"m": [echo]})
+    result = an.AnalysisRun(metrics, script, redact=secrets, clock=clock, sleep=clock.sleep).run()
+    out = result.to_dict()
+    assert "s3cr3t" not in repr(out) and "s3cr3t" not in result.message
+    assert out["metrics"][0]["query"] == "sum(up{key='***'})"
+    assert "unknown key ***" in out["metrics"][0]["measurements"][0]["message"]
+    entries = an.validate(metrics, Script(clock, {"m": [GOOD]}), redact=secrets)
+    assert entries[0]["query"] == "sum(up{key='***'})" and entries[0]["valid"] is True
+    entries = an.validate(metrics, Script(clock, {"m": [echo]}), redact=secrets)
+    assert "s3cr3t" not in repr(entries)
+
+
+def test_a_secret_in_a_spec_error_is_redacted():
+    template = {"args": SECRET_TEMPLATE["args"],
+                "metrics": [metric(successCondition="result[0] > '{{args.token}}' +")]}
+    with pytest.raises(an.AnalysisSpecError) as info:
+        an.prepare([template], {}, secret_lookup=lambda name, key: "s3cr3t-v4lue")
+    assert "s3cr3t" not in str(info.value)
+    assert "***" in str(info.value)
+
+
+def test_provider_credentials_never_show():
+    metrics = an.build_metrics({"metrics": [metric(**COND)]}, "once")
+    provider = an.PrometheusProvider(url="http://alice:pa55word@127.0.0.1:1", timeout=5)
+    result = an.AnalysisRun(metrics, provider).run()
+    assert result.phase == "Error"
+    assert "http://alice:***@127.0.0.1:1" in result.message
+    assert "pa55word" not in repr(result.to_dict()) and "pa55word" not in result.message
+    provider = an.PrometheusProvider(url="http://127.0.0.1:1", token="t0k\nen")
+    result = an.AnalysisRun(metrics, provider).run()
+    assert result.phase == "Error" and "line break" in result.message
+    assert "t0k" not in repr(result.to_dict())
