@@ -58,7 +58,7 @@ class KubeTier(tuple):
 
 
 @pytest.fixture(scope="session")
-def kube(tmp_path_factory):
+def kube(tmp_path_factory, request):
     """The cluster in K8S_AUTH_KUBECONFIG when set, else the local Kubernetes API test server.
 
     Yields a KubeTier: (kubeconfig path, kubernetes DynamicClient, a fresh namespace name)."""
@@ -74,6 +74,8 @@ def kube(tmp_path_factory):
     if not kubeconfig:
         import kube_api
         server = kube_api.KubeAPI().start()
+        request.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "Kubernetes API test server: %s (loaded in %.2f s)" % (server.crd_source, server.crd_load_seconds))
         kubeconfig = server.kubeconfig(str(tmp_path_factory.mktemp("kube") / "kubeconfig"))
     client = DynamicClient(ApiClient(kconfig.new_client_from_config(config_file=kubeconfig).configuration))
     namespace = "pd-test-%s" % uuid.uuid4().hex[:6]

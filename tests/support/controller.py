@@ -19,9 +19,13 @@ def get(client, namespace, name, kind="Rollout", api_version=ARGO):
 
 
 def write_status(client, namespace, name, status, kind="Rollout", api_version=ARGO):
-    """Merge ``status`` into the object's status (None removes a field), as the controller would."""
+    """Merge ``status`` into the object's status (None removes a field), as the controller would.
+
+    Through the status subresource when the kind declares one (Rollout), else with the object itself
+    (AnalysisRun, Experiment: their CRDs declare no status subresource)."""
     from kubernetes.dynamic.exceptions import ConflictError
     resource = api(client, kind, api_version)
+    writer = (getattr(resource, "subresources", None) or {}).get("status") or resource
     for _attempt in range(10):
         obj = resource.get(name=name, namespace=namespace).to_dict()
         merged = copy.deepcopy(obj.get("status") or {})
@@ -32,7 +36,7 @@ def write_status(client, namespace, name, status, kind="Rollout", api_version=AR
                 merged[key] = value
         obj["status"] = merged
         try:
-            return resource.status.replace(body=obj, namespace=namespace).to_dict()
+            return writer.replace(body=obj, namespace=namespace).to_dict()
         except ConflictError:
             continue
     raise AssertionError("could not write the status of %s/%s" % (namespace, name))

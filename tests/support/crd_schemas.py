@@ -1,88 +1,144 @@
-"""OpenAPI v3 schemas of the Argo Rollouts CRDs for the local Kubernetes API test server.
+"""The project's own minimal CustomResourceDefinitions, used by the Kubernetes API test server only when
+no folder of real CRDs is there (neither PD_TEST_CRDS nor ../shared/crds; see kube_api.crd_documents).
 
-Written here from the Argo Rollouts API reference (not copied from its generated CRDs), covering the
-fields the collection renders and closed (additionalProperties: false) where a typo would otherwise
-be silently dropped, so the test server answers 422 as a real API server with the CRDs installed
-would. On a real cluster (K8S_AUTH_KUBECONFIG) the real CRDs validate instead."""
+Written here, much smaller than the upstream CRDs: structural schemas that declare the fields the
+README of the shared CRD folder names as facts of a real cluster (Rollout
+``spec.template.metadata`` keeps only labels and annotations, ``status.pauseConditions[].startTime``
+is required, HTTPRoute defaults, at most 16 HTTPRoute rules, OpenShift Route weights), the same
+scope, served versions and subresources as the upstream CRDs (AnalysisRun, AnalysisTemplate and
+Experiment have none), and ``x-kubernetes-preserve-unknown-fields`` everywhere else. With the real
+CRDs the server prunes, defaults and validates far more; tests that need that say so.
+"""
 
-INT_OR_STRING = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
-DURATION = INT_OR_STRING
-
-ARG = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-    "name": {"type": "string"}, "value": {"type": "string"},
-    "valueFrom": {"type": "object", "additionalProperties": False, "properties": {
-        "podTemplateHashValue": {"type": "string", "enum": ["Stable", "Latest"]},
-        "fieldRef": {"type": "object"}, "secretKeyRef": {"type": "object"}}}}}
-
-TEMPLATE_REF = {"type": "object", "additionalProperties": False, "properties": {
-    "templateName": {"type": "string"}, "clusterScope": {"type": "boolean"}}}
-
-ANALYSIS = {"type": "object", "additionalProperties": False, "properties": {
-    "templates": {"type": "array", "items": TEMPLATE_REF}, "args": {"type": "array", "items": ARG},
-    "startingStep": {"type": "integer"}, "dryRun": {"type": "array"}, "measurementRetention": {"type": "array"}}}
-
-STEP = {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1, "properties": {
-    "setWeight": {"type": "integer", "minimum": 0, "maximum": 100},
-    "pause": {"type": "object", "additionalProperties": False, "properties": {"duration": DURATION}},
-    "analysis": ANALYSIS, "experiment": {"type": "object"}, "setCanaryScale": {"type": "object"},
-    "setHeaderRoute": {"type": "object"}, "setMirrorRoute": {"type": "object"}, "plugin": {"type": "object"}}}
-
-CANARY = {"type": "object", "additionalProperties": False, "properties": {
-    "steps": {"type": "array", "items": STEP}, "canaryService": {"type": "string"},
-    "stableService": {"type": "string"}, "maxSurge": INT_OR_STRING, "maxUnavailable": INT_OR_STRING,
-    "abortScaleDownDelaySeconds": {"type": "integer", "minimum": 0}, "scaleDownDelaySeconds": {"type": "integer"},
-    "dynamicStableScale": {"type": "boolean"}, "analysis": ANALYSIS, "trafficRouting": {
-        "type": "object", "additionalProperties": False, "properties": {
-            "istio": {"type": "object"}, "nginx": {"type": "object", "required": ["stableIngress"]},
-            "alb": {"type": "object"}, "smi": {"type": "object"}, "plugins": {"type": "object"},
-            "managedRoutes": {"type": "array"}}},
-    "antiAffinity": {"type": "object"}, "canaryMetadata": {"type": "object"}, "stableMetadata": {"type": "object"},
-    "minPodsPerReplicaSet": {"type": "integer"}, "pingPong": {"type": "object"}}}
-
-BLUE_GREEN = {"type": "object", "required": ["activeService"], "additionalProperties": False, "properties": {
-    "activeService": {"type": "string"}, "previewService": {"type": "string"},
-    "autoPromotionEnabled": {"type": "boolean"}, "autoPromotionSeconds": {"type": "integer"},
-    "scaleDownDelaySeconds": {"type": "integer", "minimum": 0}, "scaleDownDelayRevisionLimit": {"type": "integer"},
-    "previewReplicaCount": {"type": "integer"}, "prePromotionAnalysis": ANALYSIS, "postPromotionAnalysis": ANALYSIS,
-    "abortScaleDownDelaySeconds": {"type": "integer"}, "antiAffinity": {"type": "object"},
-    "activeMetadata": {"type": "object"}, "previewMetadata": {"type": "object"}}}
-
-ROLLOUT = {"type": "object", "required": ["spec"], "properties": {"spec": {
-    "type": "object", "properties": {
-        "replicas": {"type": "integer", "minimum": 0}, "revisionHistoryLimit": {"type": "integer"},
-        "selector": {"type": "object"}, "template": {"type": "object"}, "workloadRef": {"type": "object"},
-        "paused": {"type": "boolean"}, "restartAt": {"type": "string"},
-        "strategy": {"type": "object", "additionalProperties": False, "maxProperties": 1,
-                     "properties": {"canary": CANARY, "blueGreen": BLUE_GREEN}}}}}}
-
-METRIC = {"type": "object", "required": ["name", "provider"], "additionalProperties": False, "properties": {
-    "name": {"type": "string"}, "interval": {"type": "string"}, "initialDelay": {"type": "string"},
-    "count": INT_OR_STRING, "failureLimit": INT_OR_STRING, "inconclusiveLimit": INT_OR_STRING,
-    "consecutiveErrorLimit": INT_OR_STRING, "consecutiveSuccessLimit": INT_OR_STRING,
-    "successCondition": {"type": "string"}, "failureCondition": {"type": "string"},
-    "provider": {"type": "object", "minProperties": 1, "properties": {
-        "prometheus": {"type": "object", "required": ["query"], "properties": {
-            "address": {"type": "string"}, "query": {"type": "string"}, "timeout": {"type": "integer"},
-            "insecure": {"type": "boolean"}, "headers": {"type": "array"}, "authentication": {"type": "object"}}}}}}}
-
-ANALYSIS_TEMPLATE = {"type": "object", "required": ["spec"], "properties": {"spec": {
-    "type": "object", "additionalProperties": False, "properties": {
-        "metrics": {"type": "array", "items": METRIC}, "args": {"type": "array", "items": ARG},
-        "dryRun": {"type": "array"}, "measurementRetention": {"type": "array"}, "templates": {"type": "array"}}}}}
-
-# (group, plural) -> schema of the whole object
-SCHEMAS = {("argoproj.io", "rollouts"): ROLLOUT, ("argoproj.io", "analysistemplates"): ANALYSIS_TEMPLATE,
-           ("argoproj.io", "clusteranalysistemplates"): ANALYSIS_TEMPLATE}
+PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+STRING = {"type": "string"}
+INT32 = {"type": "integer", "format": "int32"}
+INT_OR_STRING = {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True}
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+ANY_ARRAY = {"type": "array", "items": PRESERVE}
 
 
-def problems(group, plural, obj):
-    """Field errors as a real API server words them, or [] (no schema: no validation)."""
-    schema = SCHEMAS.get((group, plural))
-    if schema is None:
-        return []
-    import jsonschema
-    out = []
-    for error in jsonschema.Draft7Validator(schema).iter_errors(obj):
-        path = ".".join("[%d]" % p if isinstance(p, int) else p for p in error.absolute_path).replace(".[", "[")
-        out.append("%s: Invalid value: %s" % (path or "<root>", error.message))
-    return sorted(out)
+def _obj(properties, required=None, preserve=False, **extra):
+    out = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    if preserve:
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    out.update(extra)
+    return out
+
+
+def _root(spec, status=None, required=("spec",)):
+    props = {"apiVersion": STRING, "kind": STRING, "metadata": {"type": "object"}, "spec": spec,
+             "status": status or PRESERVE}
+    out = _obj(props)
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+ARG = _obj({"name": STRING, "value": STRING, "valueFrom": PRESERVE}, required=["name"])
+
+ANALYSIS = _obj({"templates": {"type": "array", "items": _obj({"templateName": STRING,
+                                                               "clusterScope": {"type": "boolean"}})},
+                 "args": {"type": "array", "items": ARG}, "startingStep": INT32,
+                 "dryRun": ANY_ARRAY, "measurementRetention": ANY_ARRAY})
+
+STEP = _obj({"setWeight": INT32, "pause": _obj({"duration": INT_OR_STRING}), "analysis": ANALYSIS,
+             "experiment": PRESERVE, "setCanaryScale": PRESERVE, "setHeaderRoute": PRESERVE,
+             "setMirrorRoute": PRESERVE, "plugin": PRESERVE})
+
+ROLLOUT = _root(
+    _obj({"replicas": INT32, "revisionHistoryLimit": INT32, "paused": {"type": "boolean"}, "restartAt":
+          {"type": "string", "format": "date-time"}, "selector": PRESERVE, "workloadRef": PRESERVE,
+          "template": _obj({"metadata": _obj({"labels": STRING_MAP, "annotations": STRING_MAP}), "spec": PRESERVE}),
+          "strategy": _obj({"canary": _obj({"steps": {"type": "array", "items": STEP}, "analysis": ANALYSIS},
+                                           preserve=True),
+                            "blueGreen": _obj({"activeService": STRING, "prePromotionAnalysis": ANALYSIS,
+                                               "postPromotionAnalysis": ANALYSIS},
+                                              required=["activeService"], preserve=True)})},
+         preserve=True),
+    _obj({"pauseConditions": {"type": "array", "items": _obj(
+        {"reason": STRING, "startTime": {"type": "string", "format": "date-time"}}, required=["reason", "startTime"])},
+        "abort": {"type": "boolean"}, "abortedAt": {"type": "string", "format": "date-time"},
+        "controllerPause": {"type": "boolean"}}, preserve=True))
+
+METRIC = _obj({"name": STRING, "provider": PRESERVE, "count": INT_OR_STRING, "failureLimit": INT_OR_STRING,
+               "inconclusiveLimit": INT_OR_STRING, "consecutiveErrorLimit": INT_OR_STRING}, required=["name", "provider"],
+              preserve=True)
+
+ANALYSIS_TEMPLATE = _root(_obj({"metrics": {"type": "array", "items": METRIC}, "args": {"type": "array", "items": ARG},
+                                "dryRun": ANY_ARRAY, "measurementRetention": ANY_ARRAY, "templates": ANY_ARRAY},
+                               required=["metrics"]))
+
+ANALYSIS_RUN = _root(_obj({"metrics": {"type": "array", "items": METRIC}, "args": {"type": "array", "items": ARG}},
+                          required=["metrics"], preserve=True), PRESERVE)
+
+PATH_DEFAULT = {"type": "PathPrefix", "value": "/"}
+HTTP_ROUTE = _root(_obj({
+    "parentRefs": {"type": "array", "maxItems": 32, "items": _obj({
+        "group": {"type": "string", "default": "gateway.networking.k8s.io"}, "kind": {"type": "string", "default": "Gateway"},
+        "name": STRING, "namespace": STRING, "port": INT32, "sectionName": STRING}, required=["name"])},
+    "hostnames": {"type": "array", "items": STRING, "maxItems": 16},
+    "rules": {"type": "array", "maxItems": 16, "default": [{"matches": [{"path": PATH_DEFAULT}]}], "items": _obj({
+        "name": STRING, "filters": ANY_ARRAY, "timeouts": PRESERVE,
+        "matches": {"type": "array", "maxItems": 64, "default": [{"path": PATH_DEFAULT}], "items": _obj({
+            "path": _obj({"type": {"type": "string", "default": "PathPrefix", "enum": ["Exact", "PathPrefix",
+                                                                                      "RegularExpression"]},
+                          "value": {"type": "string", "default": "/"}}, default=PATH_DEFAULT),
+            "headers": {"type": "array", "items": _obj({"type": {"type": "string", "default": "Exact"}, "name": STRING,
+                                                        "value": STRING}, required=["name", "value"])},
+            "queryParams": ANY_ARRAY, "method": STRING})},
+        "backendRefs": {"type": "array", "maxItems": 16, "items": _obj({
+            "group": {"type": "string", "default": ""}, "kind": {"type": "string", "default": "Service"},
+            "name": STRING, "namespace": STRING, "port": INT32,
+            "weight": {"type": "integer", "format": "int32", "default": 1, "minimum": 0, "maximum": 1000000},
+            "filters": ANY_ARRAY}, required=["name"])}})}}),
+    required=None)
+
+ROUTE_BACKEND = _obj({"kind": {"type": "string", "default": "Service"}, "name": STRING,
+                      "weight": {"type": "integer", "format": "int32", "default": 100}}, required=["kind", "name"])
+OPENSHIFT_ROUTE = _root(_obj({"to": ROUTE_BACKEND, "alternateBackends": {"type": "array", "maxItems": 3,
+                                                                         "items": ROUTE_BACKEND},
+                              "host": STRING, "path": STRING, "port": PRESERVE, "tls": PRESERVE,
+                              "subdomain": STRING, "wildcardPolicy": {"type": "string", "default": "None"}},
+                             required=["to"]))
+
+OPEN = _root(PRESERVE, required=None)
+
+
+def _crd(group, kind, plural, versions, schema, scope="Namespaced", subresources=None, short_names=None):
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "%s.%s" % (plural, group)},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": kind + "List",
+                               "shortNames": short_names or []},
+                     "versions": [{"name": v, "served": True, "storage": i == 0,
+                                   "schema": {"openAPIV3Schema": schema}, "subresources": subresources or {}}
+                                  for i, v in enumerate(versions)]}}
+
+
+STATUS = {"status": {}}
+
+
+def minimal_crds():
+    """CustomResourceDefinition documents, as the upstream ones would be loaded."""
+    istio = ["v1", "v1alpha3", "v1beta1"]
+    return [
+        _crd("argoproj.io", "Rollout", "rollouts", ["v1alpha1"], ROLLOUT, short_names=["ro"],
+             subresources={"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
+                                                   "statusReplicasPath": ".status.HPAReplicas",
+                                                   "labelSelectorPath": ".status.selector"}}),
+        _crd("argoproj.io", "AnalysisTemplate", "analysistemplates", ["v1alpha1"], ANALYSIS_TEMPLATE),
+        _crd("argoproj.io", "ClusterAnalysisTemplate", "clusteranalysistemplates", ["v1alpha1"], ANALYSIS_TEMPLATE,
+             scope="Cluster"),
+        _crd("argoproj.io", "AnalysisRun", "analysisruns", ["v1alpha1"], ANALYSIS_RUN),
+        _crd("argoproj.io", "Experiment", "experiments", ["v1alpha1"], OPEN),
+        _crd("gateway.networking.k8s.io", "HTTPRoute", "httproutes", ["v1", "v1beta1"], HTTP_ROUTE, subresources=STATUS),
+        _crd("networking.istio.io", "VirtualService", "virtualservices", istio, OPEN, subresources=STATUS),
+        _crd("networking.istio.io", "DestinationRule", "destinationrules", istio, OPEN, subresources=STATUS),
+        _crd("route.openshift.io", "Route", "routes", ["v1"], OPENSHIFT_ROUTE, subresources=STATUS),
+        _crd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors", ["v1"], OPEN, subresources=STATUS),
+        _crd("monitoring.coreos.com", "PodMonitor", "podmonitors", ["v1"], OPEN, subresources=STATUS),
+        _crd("monitoring.coreos.com", "PrometheusRule", "prometheusrules", ["v1"], OPEN, subresources=STATUS),
+    ]
