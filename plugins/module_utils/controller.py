@@ -20,6 +20,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.durations imp
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
     ANALYSIS_SOURCE_SPEC, ClusterTemplates, run_analysis)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
+from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 
 
@@ -95,6 +96,7 @@ class Gate(object):
 def release_for(module):
     """The release the module's options describe; without plan options (router_step), the one in progress."""
     params = module.params
+    protect_module(module, urls=[params.get("prometheus_url")])
     router = make_router(params, lambda: client_for(module), module.check_mode)
     cohorts = params.get("cohorts") or {}
     if "strategy" not in params:
