@@ -32,6 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.progressive.delivery.plugins.module_utils import re2lite
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import (
     Expression, ExprError, type_name)
@@ -355,9 +356,10 @@ def _matching_rules(spec, field, metrics):
 
 
 def _regex(pattern, label):
+    """Go's regexp (RE2), as Argo matches metric names: linear time, no backtracking."""
     try:
-        return re.compile(pattern or "")
-    except re.error as e:
+        return re2lite.compile_regex(pattern or "")
+    except re2lite.RegexError as e:
         raise AnalysisSpecError("Analysis spec invalid: %s: metricName is not a valid regex: %s" % (label, e))
 
 
