@@ -246,3 +246,25 @@ def test_a_walker_killed_at_any_phase_leaves_a_valid_router_and_a_rerun_resumes(
     assert r.versions(60) == {"v2": 60}
     rc, again = r.run("router_release", stable_version="v1", canary_version="v2", steps=steps)
     assert rc == 0 and again["changed"] is False
+
+
+@pytest.mark.parametrize("case", ["result-null", "true-value", "bad-matrix", "trickle"])
+def test_a_gate_that_cannot_judge_ends_the_walk_on_stable_and_a_rerun_does_not_crash(stack, tmp_path, case):
+    from test_gate_fail_closed import TEMPLATE, FakePrometheus
+    fake = FakePrometheus()
+    try:
+        r = Release(stack, tmp_path)
+        template = tmp_path / "gate.yaml"
+        template.write_text(json.dumps(TEMPLATE))
+        options = dict(analysis={"template_file": str(template)}, prometheus_url=fake.url(case),
+                       prometheus_timeout=3, analysis_max_duration="5s")
+        steps = [{"setWeight": 30}, {"analysis": {}}, {"setWeight": 100}]
+        rc, tasks, _out = r.walk(steps, **options).result(timeout=120)
+        walked = tasks[0]
+        assert rc != 0 and walked["verdict"] == "rolled_back", walked.get("msg")
+        assert "success-rate" in walked["msg"] and "Traceback" not in json.dumps(walked)
+        assert r.state()["aborted"] is True and r.versions(40) == {"v1": 40}
+        rc, again = r.run("router_release", stable_version="v1", canary_version="v2", steps=steps, **options)
+        assert again["verdict"] == "rolled_back" and again["changed"] is False
+    finally:
+        fake.stop()
