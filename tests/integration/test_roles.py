@@ -7,6 +7,7 @@ dashboard queries with the real Prometheus, and the Rollouts and AnalysisTemplat
 
 import glob
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from kubernetes.dynamic.exceptions import UnprocessibleEntityError
 
 import controller
 import harness
+from conftest import HASHES
 from ansible_collections.progressive.delivery.plugins.module_utils import lint
 
 K8S_VERSION = "1.31"
@@ -177,9 +179,15 @@ def test_dashboard_queries_run_in_prometheus(playbook, kube, namespace, tmp_path
     # against the demo apps' real series, the error-rate panel tells the bad pods from the good ones
     # (the test apps carry a pod label, not the hash label the ServiceMonitor adds in a cluster)
     errors = [p for p in dashboard["panels"] if p["title"].startswith("Error rate")][0]["targets"][0]["expr"]
-    by_pod = prometheus.query(errors.replace("rollouts_pod_template_hash", "pod"))
-    rates = dict((r["metric"]["pod"], float(r["value"][1])) for r in by_pod)
-    assert rates and max(rates.values()) > 0.1 and min(rates.values()) == 0.0
+    by_pod_query = errors.replace("rollouts_pod_template_hash", "pod")
+
+    def rates():
+        # on a busy machine a pod can have no request in the panel's window yet (its rate is NaN): wait for
+        # every pod's traffic, bounded, rather than judge an empty window
+        found = dict((r["metric"]["pod"], float(r["value"][1])) for r in prometheus.query(by_pod_query))
+        return found if len(found) == len(HASHES) and not any(math.isnan(v) for v in found.values()) else None
+    measured = harness.wait_for(rates, 120, "an error rate for every pod from %s" % by_pod_query, interval=1.0)
+    assert max(measured.values()) > 0.1 and min(measured.values()) == 0.0
 
 
 def test_the_api_server_refuses_an_invalid_rollout(kube, namespace):
