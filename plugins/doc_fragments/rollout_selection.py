@@ -13,22 +13,42 @@ class ModuleDocFragment(object):
     DOCUMENTATION = r"""
 options:
   name:
-    description: Name of one rollout.
+    description:
+      - Name of one rollout.
+      - An empty name is refused.
     type: str
   names:
-    description: Names of several rollouts in O(namespace).
+    description:
+      - Names of several rollouts in O(namespace).
+      - An empty list, or an empty name in it (an unset variable), is refused rather than read as "all".
     type: list
     elements: str
   label_selectors:
     description:
       - Label selectors (ANDed), for example C(team=payments), choosing the rollouts in O(namespace),
         or in all namespaces when O(namespace) is omitted.
+      - An empty selector (C("") in the list) is refused, since the API would read it as "every rollout".
+        Modules that change rollouts also refuse an empty list.
     type: list
     elements: str
   namespace:
     description:
       - Namespace of the rollouts. With O(label_selectors) and no namespace, all namespaces are searched.
     type: str
+"""
+
+    # Modules that change rollouts: module_utils/args_common.ROLLOUT_MATCH_ARG_SPEC
+    MATCH = r"""
+options:
+  allow_no_match:
+    description:
+      - What to do when O(label_selectors) match no rollout.
+      - V(false) fails, saying the selector and namespace, so an emergency abort that matched nothing
+        (a typo in the selector, the wrong namespace or cluster) is never mistaken for success.
+      - V(true) returns C(changed=false) and an empty C(rollouts) list, for tasks where no match is a normal
+        outcome (a clean-up that may have nothing to do).
+    type: bool
+    default: false
 """
 
     # Waiting for the controller: module_utils/args_common.ROLLOUT_WAIT_ARG_SPEC

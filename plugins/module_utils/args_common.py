@@ -46,6 +46,11 @@ ROLLOUT_SELECTION_ARG_SPEC = dict(
     namespace=dict(type="str"),
 )
 
+# Documented in doc_fragments/rollout_selection.py (MATCH), for modules that change rollouts
+ROLLOUT_MATCH_ARG_SPEC = dict(
+    allow_no_match=dict(type="bool", default=False),
+)
+
 # Documented in doc_fragments/rollout_selection.py (WAIT)
 ROLLOUT_WAIT_ARG_SPEC = dict(
     wait=dict(type="bool", default=False),
@@ -55,9 +60,47 @@ ROLLOUT_WAIT_ARG_SPEC = dict(
 )
 
 
+class SelectionError(ValueError):
+    """A rollout selection that would act on the wrong rollouts (or all of them), with the fix."""
+
+
+def _blank(value):
+    return value is None or not str(value).strip()
+
+
+def check_selection(params, selector_required=True):
+    """Refuse a selection that could widen the blast radius: an empty name, an empty entry in names,
+    an empty list, and (``selector_required``, for modules that change rollouts) label_selectors that
+    are empty, which the API would read as "every rollout". Raises SelectionError."""
+    if params.get("name") is not None and _blank(params["name"]):
+        raise SelectionError("name is empty (an unset variable?); give the rollout's name, or use label_selectors")
+    names = params.get("names")
+    if names is not None:
+        if not names:
+            raise SelectionError("names is an empty list: no rollout is named; give at least one name")
+        empty = [i for i, n in enumerate(names) if _blank(n)]
+        if empty:
+            raise SelectionError("names has an empty name at position %s (an unset variable?); give every "
+                                 "rollout's name" % ", ".join(str(i) for i in empty))
+    selectors = params.get("label_selectors")
+    if selectors is None:
+        return
+    where = "in namespace '%s'" % params["namespace"] if params.get("namespace") else "in every namespace of the cluster"
+    if any(_blank(s) for s in selectors) or (selector_required and not selectors):
+        raise SelectionError("label_selectors %s is empty: it would select every rollout %s; give a selector "
+                             "such as team=payments, or name the rollouts with name/names" % (selectors, where))
+
+
 def selected_names(params):
     """The names asked for by name/names, or None when a label selector chooses."""
-    return params.get("names") or ([params["name"]] if params.get("name") else None)
+    if params.get("names") is not None:
+        return params["names"]
+    return [params["name"]] if params.get("name") is not None else None
+
+
+def selector_text(params):
+    """label_selectors as one API selector (ANDed), or None when there are none."""
+    return ",".join(s.strip() for s in params.get("label_selectors") or []) or None
 
 
 # Documented in doc_fragments/router.py
@@ -73,6 +116,7 @@ ROUTER_ARG_SPEC = dict(
         main_config=dict(type="path", default="/etc/nginx/nginx.conf"),
         prefix=dict(type="path"),
         binary=dict(type="str", default="nginx"),
+        expose_routing=dict(type="bool", default=False),
     )),
     kubernetes_target=dict(type="dict", options=dict(
         namespace=dict(type="str", required=True),

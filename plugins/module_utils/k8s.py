@@ -58,6 +58,9 @@ def describe(kind, name, namespace=None):
 def read_object(client, kind, name, namespace=None, api_version=ARGO_API_VERSION):
     """The object as a dict; errors name the object and what to check."""
     what = describe(kind, name, namespace)
+    if not name or not str(name).strip():
+        # a GET without a name is a LIST: never let an empty name stand for every object
+        raise KubernetesError("reading a %s needs its name, and the name given is empty" % kind)
     try:
         resource = client.resource(kind, api_version)
         return client.get(resource, name=name, namespace=namespace).to_dict()
@@ -87,8 +90,10 @@ def _conflict(e):
 
 
 def find_objects(client, kind, namespace=None, names=None, label_selector=None, api_version=ARGO_API_VERSION):
-    """Objects by names, or by label selector in a namespace (all namespaces when None)."""
-    if names:
+    """Objects by names, or by label selector in a namespace (all namespaces when None).
+
+    ``names`` given (even empty) reads exactly those; only ``names=None`` lists."""
+    if names is not None:
         return [read_object(client, kind, n, namespace, api_version) for n in names]
     try:
         resource = client.resource(kind, api_version)

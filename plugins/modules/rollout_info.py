@@ -14,6 +14,8 @@ version_added: 0.1.0
 author:
   - progressive.delivery contributors (@progressive-delivery)
 description:
+  - Reads the rollouts named, or those O(label_selectors) choose; with neither, every rollout of O(namespace)
+    (or of the cluster). Read-only, so no match is an empty list, not a failure.
   - Returns, for each rollout, its status as Argo Rollouts computes it (Healthy, Progressing, Paused,
     Degraded; an abort is Degraded with C(RolloutAborted) and C(aborted=true)), the current step and
     weights, stable and canary hashes with their images, replica counts, pause conditions, blue-green
@@ -129,7 +131,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
-    ROLLOUT_SELECTION_ARG_SPEC, selected_names)
+    ROLLOUT_SELECTION_ARG_SPEC, SelectionError, check_selection, selected_names, selector_text)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, client_for, find_objects)
 
@@ -144,11 +146,11 @@ def main():
     module = AnsibleK8SModule(argument_spec=spec, mutually_exclusive=[("name", "names")],
                               supports_check_mode=True, module_class=AnsibleModule)
     params = module.params
-    names = selected_names(params)
     try:
+        check_selection(params, selector_required=False)  # read-only: no selector at all lists every rollout
         client = client_for(module)
-        found = find_objects(client, "Rollout", params["namespace"], names=names,
-                             label_selector=",".join(params["label_selectors"] or []) or None)
+        found = find_objects(client, "Rollout", params["namespace"], names=selected_names(params),
+                             label_selector=selector_text(params))
         owned_by = {}  # namespace -> (ReplicaSets, AnalysisRuns), listed once however many rollouts live there
         result = []
         for ro in found:
@@ -159,7 +161,7 @@ def main():
             replicasets, runs = owned_by[namespace]
             uid = ro["metadata"].get("uid")
             result.append(rollouts.summarize(ro, owned(replicasets, uid), owned(runs, uid)))
-    except KubernetesError as e:
+    except (SelectionError, KubernetesError) as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, rollouts=result)
 

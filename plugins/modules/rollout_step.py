@@ -18,6 +18,9 @@ description:
     subresource, same patch type), so the controller reacts as it does to C(kubectl argo rollouts).
   - Idempotent, a patch that would change nothing is not sent and the task reports C(changed=false).
   - Several rollouts (O(names) or O(label_selectors)) are handled in parallel, for fleet-wide emergency aborts.
+  - An operator error cannot widen the blast radius - an empty name, list or selector is refused (the API would
+    read an empty selector as "every rollout"), and a selector that matches nothing fails unless
+    O(allow_no_match) says that is fine.
   - A conflict (HTTP 409) is answered by reading the rollout again and rebuilding the change.
 options:
   action:
@@ -59,6 +62,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - progressive.delivery.rollout_selection
+  - progressive.delivery.rollout_selection.match
   - progressive.delivery.rollout_selection.wait
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -77,12 +81,20 @@ EXAMPLES = r"""
     namespace: shop
     action: promote
 
-- name: Abort every rollout of the payments team at once
+- name: Abort every rollout of the payments team at once (fails if the selector matches nothing)
   progressive.delivery.rollout_step:
     namespace: payments
     label_selectors:
       - team=payments
     action: abort
+
+- name: Resume the rollouts a freeze paused, if any are left
+  progressive.delivery.rollout_step:
+    namespace: shop
+    label_selectors:
+      - freeze=2026-q1
+    action: resume
+    allow_no_match: true
 
 - name: Release a new image
   progressive.delivery.rollout_step:
@@ -159,9 +171,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
-    ROLLOUT_SELECTION_ARG_SPEC, ROLLOUT_WAIT_ARG_SPEC, selected_names)
+    ROLLOUT_MATCH_ARG_SPEC, ROLLOUT_SELECTION_ARG_SPEC, ROLLOUT_WAIT_ARG_SPEC, SelectionError, check_selection,
+    selected_names, selector_text)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, wait_rollout)
+
+
+PAST = {"promote": "promoted", "pause": "paused", "resume": "resumed", "abort": "aborted", "retry": "retried",
+        "undo": "undone", "set_image": "given a new image", "restart": "restarted"}
 
 
 def build_for(params, client):
@@ -181,6 +198,7 @@ def build_for(params, client):
 def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(copy.deepcopy(ROLLOUT_SELECTION_ARG_SPEC))
+    spec.update(copy.deepcopy(ROLLOUT_MATCH_ARG_SPEC))
     spec.update(copy.deepcopy(ROLLOUT_WAIT_ARG_SPEC))
     spec.update(
         action=dict(type="str", required=True, choices=list(rollouts.ACTIONS)),
@@ -204,20 +222,29 @@ def main():
     params = module.params
     wait = params["wait"] and not module.check_mode
     try:
+        check_selection(params)
         target = rollouts.parse_wait_for(params["wait_for"] if params["wait_for"] is not None
                                          else rollouts.DEFAULT_WAIT_FOR.get(params["action"], "Healthy"))
         client = client_for(module)
         names = selected_names(params)
-        if names:
+        if names is not None:
             targets = [(n, params["namespace"]) for n in names]
         else:
-            found = find_objects(client, "Rollout", params["namespace"],
-                                 label_selector=",".join(params["label_selectors"]))
+            found = find_objects(client, "Rollout", params["namespace"], label_selector=selector_text(params))
             targets = [(o["metadata"]["name"], o["metadata"].get("namespace")) for o in found]
-    except (KubernetesError, rollouts.RolloutError) as e:
+    except (SelectionError, KubernetesError, rollouts.RolloutError) as e:
         module.fail_json(msg=str(e))
     if not targets:
-        module.exit_json(changed=False, rollouts=[], msg="no rollout matches %s" % params["label_selectors"])
+        where = "in namespace '%s'" % params["namespace"] if params["namespace"] else "in any namespace"
+        msg = "no rollout matches label_selectors %s %s" % (params["label_selectors"], where)
+        if params["allow_no_match"]:
+            module.exit_json(changed=False, rollouts=[], msg="%s; nothing to %s (allow_no_match)" % (
+                msg, params["action"].replace("_", " ")))
+        module.fail_json(changed=False, rollouts=[], msg=(
+            "%s, so nothing was %s. Check the selector, namespace and cluster (kubectl get rollouts %s-l %s); "
+            "set allow_no_match: true where no match is a normal outcome" % (
+                msg, PAST.get(params["action"], params["action"].replace("_", " ") + " done"),
+                "-n %s " % params["namespace"] if params["namespace"] else "-A ", selector_text(params))))
     build = build_for(params, client)
 
     def one(target_ref):

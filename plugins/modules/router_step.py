@@ -43,6 +43,26 @@ options:
     description: With C(abort), why (kept in the state's history and the message).
     type: str
     default: aborted by an operator
+  verify_stable:
+    description:
+      - With C(abort), after the router update (and in check mode, where nothing is changed), check that the
+        stable backends the router now sends all traffic to are alive, as the Argo Rollouts path checks the
+        stable ReplicaSet. Fails when they are not, naming the dead addresses; traffic stays on the stable pool
+        as configured, so fix the addresses and run the abort again.
+      - Host nginx - every address in O(nginx.stable) must answer C(GET) O(health_path) with a 2xx or 3xx within
+        O(health_timeout) seconds (nginx sends traffic to each of them). A 5xx is asked again, up to 3 times.
+      - Kubernetes routers - the stable Service (O(kubernetes_target.stable_service)) must have at least one ready
+        endpoint (EndpointSlices with the C(kubernetes.io/service-name) label, or the Endpoints object).
+    type: bool
+    default: true
+  health_path:
+    description: With O(verify_stable), the path each stable nginx backend is asked for.
+    type: str
+    default: /
+  health_timeout:
+    description: With O(verify_stable), seconds each stable nginx backend has to answer.
+    type: float
+    default: 2
 extends_documentation_fragment:
   - progressive.delivery.router
   - kubernetes.core.k8s_auth_options
@@ -67,6 +87,7 @@ EXAMPLES = r"""
       canary: [10.0.0.13:8000]
     action: abort
     reason: error budget burning, INC-4711
+    health_path: /healthz
 
 - name: Release freeze - hold the canary where it is
   progressive.delivery.router_step:
@@ -101,13 +122,48 @@ seconds:
   description: How long the action took (for C(abort), the router update included).
   returned: always
   type: float
+stable_check:
+  description: What O(verify_stable) found.
+  returned: with C(abort) and O(verify_stable)
+  type: dict
+  contains:
+    healthy:
+      description: Whether the stable pool serves.
+      type: bool
+    message:
+      description: C(N/M stable backends healthy), and which do not answer and why.
+      type: str
+    routed_as_configured:
+      description:
+        - Whether the router sends the traffic where the options say (host nginx - as its running workers report).
+          When false the rollback did not reach the router, whatever the backends answer.
+      type: bool
+    ready:
+      description: How many stable backends (addresses, or ready endpoints) are healthy.
+      type: int
+    total:
+      description: How many were checked.
+      type: int
+    checked:
+      description:
+        - One entry a backend. Host nginx - C(address), C(url), C(healthy), C(status) (HTTP status or null) and
+          C(reason). Kubernetes - C(address), C(ports), C(ready), C(pod) and C(source).
+      type: list
+      elements: dict
+  sample:
+    healthy: false
+    message: "0/1 stable backends healthy; the stable pool does not answer: 127.0.0.1:9 connection refused"
+    ready: 0
+    total: 1
+    checked:
+      - {address: "127.0.0.1:9", url: "http://127.0.0.1:9/", healthy: false, status: null, reason: connection refused}
 """
 
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.progressive.delivery.plugins.module_utils import controller, release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils import backends, controller, release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
 
@@ -162,6 +218,9 @@ def main():
             weight=dict(type="int"),
             full=dict(type="bool", default=True),
             reason=dict(type="str", default="aborted by an operator"),
+            verify_stable=dict(type="bool", default=True),
+            health_path=dict(type="str", default="/"),
+            health_timeout=dict(type="float", default=2),
         ),
         required_if=[("router", "nginx", ("nginx",)), ("action", "set_weight", ("weight",))],
         supports_check_mode=True,
@@ -174,6 +233,9 @@ def main():
         release = controller.release_for(module)
         act(release, params)
         result = controller.report(release)
+        if params["action"] == "abort" and params["verify_stable"]:
+            result["stable_check"] = backends.verify_stable(release.router, health_path(params["health_path"]),
+                                                            params["health_timeout"])
     except (rel.ReleaseError, RouterError, KubernetesError, ValueError) as e:
         module.fail_json(msg="router_step %s %s: %s" % (params["action"], params["release"], e))
     result["seconds"] = round(time.time() - start, 3)
@@ -182,7 +244,25 @@ def main():
     result["msg"] = "%s %s: %s, stable %d%% / canary %d%%" % (
         params["action"], params["release"], result["phase"] or "no release state",
         result["weights"]["stable"], result["weights"]["canary"])
+    check = result.get("stable_check")
+    if check is not None:
+        if not check["healthy"]:
+            if check["routed_as_configured"]:
+                fix = "fix %s and run the abort again - traffic is on the stable pool as configured" % (
+                    "nginx.stable" if params["router"] == "nginx"
+                    else "the stable Service's pods (or kubernetes_target.stable_service)")
+            else:
+                fix = "run the abort again, which routes the release again, and check nginx's error log"
+            result["msg"] = "%s %s: %s%s; %s (stable %d%% / canary %d%%)" % (
+                params["action"], params["release"], "in check mode, " if module.check_mode else "",
+                check["message"], fix, result["weights"]["stable"], result["weights"]["canary"])
+            module.fail_json(**result)
+        result["msg"] += "; %s" % check["message"]
     module.exit_json(**result)
+
+
+def health_path(path):
+    return path if path.startswith("/") else "/" + path
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ No Argo Rollouts controller runs here: the tests write `status` where the contro
 Same code against a real cluster (K8S_AUTH_KUBECONFIG) with the Argo Rollouts CRDs installed."""
 
 import copy
+import json
 import uuid
 
 import pytest
@@ -234,8 +235,68 @@ def test_fleet_abort_by_label_in_parallel(playbook, kube):
     assert rc == 0
     assert sorted(r["name"] for r in result["rollouts"]) == names
     assert all(get(kube, n)["status"]["abort"] is True for n in names)
-    rc, result = step(playbook, kube, "label_selectors:\n  - team=nobody-%s\naction: abort" % team)
-    assert rc == 0 and result["changed"] is False and "no rollout matches" in result["msg"]
+
+
+def test_an_abort_that_matches_nothing_fails_unless_allowed(playbook, kube):
+    _kubeconfig, _client, namespace = kube
+    selector = "team=nobody-%s" % uuid.uuid4().hex[:4]
+    rc, result = step(playbook, kube, "label_selectors:\n  - %s\naction: abort" % selector)
+    assert rc != 0 and result["changed"] is False and result["rollouts"] == []
+    assert "no rollout matches label_selectors ['%s'] in namespace '%s', so nothing was aborted" % (
+        selector, namespace) in result["msg"]
+    assert "kubectl get rollouts -n %s -l %s" % (namespace, selector) in result["msg"]
+    assert "allow_no_match: true" in result["msg"]
+    rc, result = step(playbook, kube, "label_selectors:\n  - %s\naction: resume\nallow_no_match: true" % selector)
+    assert rc == 0 and result["changed"] is False and result["rollouts"] == []
+    assert "nothing to resume (allow_no_match)" in result["msg"]
+
+
+def run_without_namespace(playbook, kube, module, options):
+    """A task with the connection options only: no namespace, so a selector would reach every namespace."""
+    kubeconfig, _client, _namespace = kube
+    text = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: step
+      progressive.delivery.%s: %s
+""" % (module, json.dumps(dict(options, kubeconfig=kubeconfig)))
+    rc, tasks, out = playbook(text)
+    return rc, tasks[0], out
+
+
+@pytest.mark.parametrize("selectors", [[""], [], ["team=shop", " "]], ids=["empty string", "empty list", "blank entry"])
+def test_an_empty_selector_is_refused_and_nothing_is_touched(playbook, kube, canary, selectors):
+    before = get(kube, canary)
+    for namespaced in (True, False):
+        if namespaced:
+            rc, result = step(playbook, kube, "label_selectors: %s\naction: abort" % json.dumps(selectors))
+            where = "in namespace '%s'" % kube[2]
+        else:
+            rc, result, _out = run_without_namespace(playbook, kube, "rollout_step",
+                                                     {"label_selectors": selectors, "action": "abort"})
+            where = "in every namespace of the cluster"
+        assert rc != 0 and result.get("changed") is not True
+        assert "label_selectors %s is empty: it would select every rollout %s" % (selectors, where) in result["msg"]
+        assert "give a selector such as team=payments, or name the rollouts" in result["msg"]
+    assert get(kube, canary) == before  # nothing was aborted anywhere
+
+
+@pytest.mark.parametrize("module", ["rollout_step", "rollout_info"])
+def test_an_empty_name_is_refused_without_a_traceback(playbook, kube, canary, module):
+    before = get(kube, canary)
+    extra = "\naction: abort" if module == "rollout_step" else ""
+    rc, result = run_module(playbook, kube, module, 'names: ["%s", ""]%s' % (canary, extra))
+    assert rc != 0
+    assert result["msg"] == "names has an empty name at position 1 (an unset variable?); give every rollout's name"
+    assert "module_stderr" not in result and "Traceback" not in str(result)
+    rc, result = run_module(playbook, kube, module, 'name: ""%s' % extra)
+    assert rc != 0 and "name is empty (an unset variable?)" in result["msg"] and "module_stderr" not in result
+    rc, result = run_module(playbook, kube, module, "names: []%s" % extra)
+    assert rc != 0 and "names is an empty list: no rollout is named" in result["msg"]
+    rc, result = run_module(playbook, kube, module, 'label_selectors: [""]%s' % extra)
+    assert rc != 0 and "would select every rollout" in result["msg"]
+    assert get(kube, canary) == before
 
 
 def test_not_found_names_the_object(playbook, kube):

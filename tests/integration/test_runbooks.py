@@ -29,7 +29,8 @@ def mid_canary(kube, namespace, name, team):
     controller.write_status(client, namespace, name, {
         "currentStepIndex": 1, "stableRS": "st4ble", "currentPodHash": "b4d", "observedGeneration": "1",
         "canary": {"weights": {"canary": {"weight": 20}, "stable": {"weight": 80}}},
-        "pauseConditions": [{"reason": "CanaryPauseStep"}], "controllerPause": True, "phase": "Paused"})
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}], "controllerPause": True,
+        "phase": "Paused"})
     # the controller's answer to abort: traffic back on stable
     return controller.React(client, namespace, name, lambda r: r["status"].get("abort"), {
         "abortedAt": "2026-01-01T00:00:00Z", "currentStepIndex": 0, "phase": "Degraded", "controllerPause": None,
