@@ -48,8 +48,11 @@ test: venv system-deps collection test-unit test-integration molecule sanity lin
 test-unit: venv collection
 	$(PY) -m pytest tests/unit -q
 
+# the integration tests mostly wait (for scrapes, pauses, nginx reloads): run files in parallel, each file
+# on one worker so its module fixtures start once; INTEGRATION_WORKERS=1 runs them one after another
+INTEGRATION_WORKERS ?= 3
 test-integration: venv system-deps collection
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q -n $(INTEGRATION_WORKERS) --dist loadfile
 
 docs: venv collection
 	@for m in plugins/modules/*.py; do \
