@@ -25,7 +25,13 @@ options:
       - C(abort) sends all traffic to stable and marks the release aborted (Degraded).
       - C(pause) stops the release at its current step (Paused); C(resume) clears a pause, so the next
         M(progressive.delivery.router_release) run goes on (past a pause step, or after an Inconclusive analysis).
-      - C(promote) with O(full) sends 100% to the canary and makes it stable, skipping the remaining steps.
+      - C(promote) with O(full) sends 100% to the canary and makes it stable, skipping the remaining steps;
+        with O(full=false) it skips the current step only (a running pause or analysis ends now), as
+        C(kubectl argo rollouts promote) without C(--full).
+      - Every action re-reads the state and writes it back only if nobody wrote it meanwhile, and the walker
+        (M(progressive.delivery.router_release)) looks at the state before every change and during every pause
+        and analysis, so an abort, pause or promote made here while a release is walking is obeyed, never
+        overwritten. The history records who acted (user@host, and the AWX job) and when.
       - C(retry) starts an aborted release again from step 0 (weight 0).
       - C(set_weight) sets the canary weight by hand (O(weight)), outside the plan.
       - C(restore_previous) (host nginx) puts the previous nginx configuration back at once.
@@ -36,7 +42,7 @@ options:
     description: With C(set_weight), the canary's share, 0 to 100.
     type: int
   full:
-    description: With C(promote), skip the remaining steps (the only promote there is without a controller).
+    description: With C(promote), skip all the remaining steps (C(true)) or only the current one (C(false)).
     type: bool
     default: true
   reason:
@@ -165,49 +171,45 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import backends, controller, release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
 
 
 def act(release, params):
+    """One operator verb, from the latest state, written back as one compare-and-swap (a walker in the
+    middle of a step finishes that step first, then sees this change and obeys it)."""
     action = params["action"]
-    st = release.state
-    if action == "set_weight":
-        release.route(params["weight"], active=True)
-        if st:
-            st["canary_weight"] = params["weight"]
-            release.event("set_weight", weight=params["weight"], manual=True)
-            release.save()
-        return
-    if action == "restore_previous":
-        if release.router.kind != "nginx":
-            raise RouterError("restore_previous is for the nginx router; use abort for %s" % release.router.kind)
-        release.changed = release.router.restore_previous().changed
-        return
+    by = rel.actor()
     if action == "status":
         return
-    if not st:
-        if action == "abort":  # no state (never started here): still make sure stable has everything
-            release.route(0, active=False)
-            return
-        raise rel.ReleaseError("release '%s' has no state beside the %s router; start it with router_release"
-                               % (params["release"], release.router.kind))
-    if action == "abort":
-        release.abort(params["reason"])
-    elif action == "pause":
-        if st["phase"] == rel.PROGRESSING:
-            st.update(phase=rel.PAUSED, message="manually paused")
-            release.changed = True
-            release.event("paused", reason="manual")
-            release.save()
-    elif action == "resume":
-        release.resume()
-    elif action == "promote":
-        if st["phase"] != rel.HEALTHY:
-            if st.get("aborted"):
+    with release.operator() as st:
+        if action == "set_weight":
+            release.set_weight(params["weight"], by)
+        elif action == "restore_previous":
+            if release.router.kind != "nginx":
+                raise RouterError("restore_previous is for the nginx router; use abort for %s" % release.router.kind)
+            release.changed = release.router.restore_previous().changed
+        elif not st:
+            if action != "abort":
+                raise rel.ReleaseError("release '%s' has no state beside the %s router; start it with router_release"
+                                       % (params["release"], release.router.kind))
+            release.route(0, active=False)  # never started here: still make sure stable has everything
+        elif action == "abort":
+            release.abort(params["reason"], by=by)
+        elif action == "pause":
+            release.pause(by)
+        elif action == "resume":
+            release.resume(by)
+        elif action == "promote":
+            if st["phase"] != rel.HEALTHY and st.get("aborted"):
                 raise rel.ReleaseError("release '%s' is aborted; retry it first" % params["release"])
-            release.promote()
-    elif action == "retry":
-        release.retry()
+            if params["full"]:
+                if st["phase"] != rel.HEALTHY:
+                    release.promote(by)
+            else:
+                release.skip(by)
+        elif action == "retry":
+            release.retry(by)
 
 
 def main():
@@ -236,7 +238,7 @@ def main():
         if params["action"] == "abort" and params["verify_stable"]:
             result["stable_check"] = backends.verify_stable(release.router, health_path(params["health_path"]),
                                                             params["health_timeout"])
-    except (rel.ReleaseError, RouterError, KubernetesError, ValueError) as e:
+    except (rel.ReleaseError, RouterError, KubernetesError, StateError, ValueError) as e:
         module.fail_json(msg="router_step %s %s: %s" % (params["action"], params["release"], e))
     result["seconds"] = round(time.time() - start, 3)
     if module._diff:
