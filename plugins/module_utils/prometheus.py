@@ -19,19 +19,18 @@ import json
 import math
 import socket
 import ssl
-import threading
 import time
 
 from ansible.module_utils.six.moves import http_client
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode, urlparse
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
+from ansible_collections.progressive.delivery.plugins.module_utils.timed_http import (
+    MAX_BODY_BYTES, BodyTooLarge, DeadlineExceeded, exchange, header_problem)
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import (
     Redactor, auth_secrets, redact_url, url_secrets)
 
 DEFAULT_TIMEOUT = 30  # seconds, as Argo Rollouts' provider.prometheus.timeout
-MAX_BODY_BYTES = 256 * 1024 * 1024  # an answer larger than this is refused rather than read into memory
-_CHUNK = 64 * 1024
 _CONTEXTS = {}  # SSL contexts by (ca_file, validate_certs, client_cert, client_key), shared by clients
 
 
@@ -223,17 +222,6 @@ class QueryResult(object):
         return out
 
 
-def _header_problem(value):
-    """Why ``value`` cannot be sent in an HTTP header, or None; never quotes the value."""
-    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
-        return "a line break or another control character inside it"
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return "a character that HTTP headers cannot carry (outside Latin-1)"
-    return None
-
-
 def _seconds(value, url):
     if value is None or value == "":
         return float(DEFAULT_TIMEOUT)
@@ -247,53 +235,6 @@ def _seconds(value, url):
         raise PrometheusError("the Prometheus timeout must be a positive number of seconds, got %r" % (value,),
                               "config", url)
     return seconds
-
-
-def _socket_of(resp):
-    """The socket under a urllib/http.client response (so each read can be given the time left), or None."""
-    fp = resp
-    for _level in range(5):
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-        if sock is not None and hasattr(sock, "settimeout"):
-            return sock
-        fp = getattr(fp, "fp", None) or getattr(fp, "fileobj", None)
-        if fp is None:
-            return None
-    return None
-
-
-def _read_body(resp, deadline):
-    """The whole body, read in chunks; raises socket.timeout once ``deadline`` (monotonic) has passed."""
-    read = getattr(resp, "read1", None) or resp.read
-    sock = _socket_of(resp)
-    chunks, size = [], 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("deadline reached while reading the answer")
-        if sock is not None:
-            sock.settimeout(remaining)
-        chunk = read(_CHUNK)
-        if not chunk:
-            missing = getattr(resp, "length", None)
-            if isinstance(missing, int) and not isinstance(missing, bool) and missing > 0:
-                raise http_client.IncompleteRead(b"".join(chunks), missing)
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PrometheusError("Prometheus sent an answer larger than %d MiB; narrow the query"
-                                  % (MAX_BODY_BYTES // (1024 * 1024)), "invalid_response")
-        chunks.append(chunk)
-
-
-def _shut(resp):
-    """Stop a response another thread is still reading (best effort)."""
-    sock = _socket_of(resp) if resp is not None else None
-    try:
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, ValueError):
-        pass
 
 
 class PrometheusClient(object):
@@ -331,7 +272,7 @@ class PrometheusClient(object):
             creds = "%s:%s" % (username, password or "")
             self.headers["Authorization"] = "Basic %s" % base64.b64encode(creds.encode("utf-8")).decode("ascii")
         for name, value in (headers or {}).items():
-            if not isinstance(name, str) or not name.strip() or _header_problem(name.strip()) or ":" in name:
+            if not isinstance(name, str) or not name.strip() or header_problem(name.strip()) or ":" in name:
                 raise PrometheusError("Prometheus header name %r is not a valid HTTP header name" % (name,),
                                       "config", url)
             if value is None:
@@ -343,7 +284,7 @@ class PrometheusClient(object):
 
     def _header_value(self, value, what):
         value = value.strip()  # a secret written with `echo ... | kubectl create secret` ends in a newline
-        problem = _header_problem(value)
+        problem = header_problem(value)
         if problem:
             raise PrometheusError("%s for Prometheus at %s has %s, so it cannot be sent; fix the value (its text is "
                                   "not shown)" % (what, self.shown_url, problem), "config", self.url)
@@ -385,7 +326,7 @@ class PrometheusClient(object):
         deadline = time.monotonic() + limit
         code, reason, body = self._exchange(self.url + path, urlencode(params), deadline, limit)
         payload = self._decode(body)
-        if code != 200:
+        if not 200 <= code < 300:
             if not isinstance(payload, dict):
                 hint = ""
                 if code in (401, 403):
@@ -414,47 +355,17 @@ class PrometheusClient(object):
             raise self._error(e.message, e.kind)
 
     def _exchange(self, url, data, deadline, limit):
-        """POST and read the whole answer before ``deadline``; returns (HTTP code, reason, body).
-
-        The request runs in a helper thread so that nothing (DNS, connect, a server trickling its
-        headers or body) holds the caller past the deadline."""
-        box = {}
-        done = threading.Event()
+        """POST and read the whole answer before ``deadline``; returns (HTTP code, reason, body)."""
         request = self._requester()
-
-        def work():
-            try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout("no time left")
-                try:
-                    resp = request.open("POST", url, data=data, timeout=remaining)
-                except HTTPError as e:
-                    box["resp"] = e
-                    box["answer"] = (e.code, e.reason, _read_body(e, deadline) if e.fp is not None else b"")
-                    return
-                box["resp"] = resp
-                box["answer"] = (200, "OK", _read_body(resp, deadline))
-            except BaseException as e:  # pylint: disable=broad-except
-                box["error"] = e
-            finally:
-                done.set()
-
-        worker = threading.Thread(target=work, name="prometheus-query", daemon=True)
-        worker.start()
-        # a little grace so that the worker's own, more precise error wins over the generic timeout
-        if not done.wait(max(0.0, deadline - time.monotonic()) + 0.25):
-            _shut(box.get("resp"))
+        try:
+            return exchange(request, "POST", url, data, deadline, "prometheus-query")
+        except DeadlineExceeded:
             raise self._timeout(limit)
-        resp = box.get("resp")
-        if resp is not None and hasattr(resp, "close"):
-            try:
-                resp.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        if "error" in box:
-            raise self._convert(box["error"], limit)
-        return box["answer"]
+        except BodyTooLarge:
+            raise self._error("Prometheus sent an answer larger than %d MiB; narrow the query"
+                              % (MAX_BODY_BYTES // (1024 * 1024)), "invalid_response")
+        except Exception as e:  # pylint: disable=broad-except
+            raise self._convert(e, limit)
 
     def _timeout(self, limit):
         why = "" if limit >= self.timeout else " (the time left of the analysis)"

@@ -401,7 +401,7 @@ def test_template_references_are_resolved():
     ({"interval": "soon"}, 'invalid duration "soon"'),
     ({"count": "many"}, "count must be an integer"),
     ({"successCondition": "result[0] >"}, "successCondition does not parse"),
-    ({"provider": {"datadog": {"query": "x"}}}, "prometheus metrics only"),
+    ({"provider": {"datadog": {"query": "x"}}}, "the datadog provider, which is not supported (supported providers: prometheus, web)"),
     ({"provider": {}}, "exactly one provider"),
 ])
 def test_invalid_metrics_are_refused(fields, message):
