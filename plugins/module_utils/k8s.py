@@ -106,16 +106,19 @@ def find_objects(client, kind, namespace=None, names=None, label_selector=None, 
     return found.to_dict().get("items", [])
 
 
-def write_object(client, body, namespace, create=False):
+def write_object(client, body, namespace, create=False, dry_run=False):
     """Create ``body``, or replace it with the resourceVersion it carries. Returns the object written,
-    or None on a conflict (409), for the caller to read again and rebuild."""
+    or None on a conflict (409), for the caller to read again and rebuild. ``dry_run`` asks the server
+    (dryRun=All): nothing is stored, and the answer is the object as the server would keep it, defaulted
+    and pruned, or its refusal (422) as a KubernetesError."""
     meta = body["metadata"]
     what = describe(body["kind"], meta["name"], namespace)
+    extra = {"dry_run": "All"} if dry_run else {}
     try:
         resource = client.resource(body["kind"], body["apiVersion"])
         if create:
-            return client.client.create(resource, body=body, namespace=namespace).to_dict()
-        return client.client.replace(resource, body=body, name=meta["name"], namespace=namespace).to_dict()
+            return client.client.create(resource, body=body, namespace=namespace, **extra).to_dict()
+        return client.client.replace(resource, body=body, name=meta["name"], namespace=namespace, **extra).to_dict()
     except ForbiddenError as e:
         raise KubernetesError("%s %s is forbidden (%s); grant %s on %s to this identity" % (
             "creating" if create else "changing", what, _api_message(e), "create" if create else "update",

@@ -19,6 +19,14 @@ from ansible_collections.progressive.delivery.plugins.module_utils.routers impor
 ROUTING_ANNOTATION = "progressive.delivery/routing"
 
 
+def kept_fields(obj):
+    """What a write decides about an object: everything but status and the server's own metadata."""
+    meta = obj.get("metadata") or {}
+    fields = dict((k, v) for k, v in obj.items() if k not in ("metadata", "status"))
+    fields["metadata"] = {"labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {}}
+    return fields
+
+
 class KubernetesRouter(Router):
     """Subclasses set ``kind``/``api_version`` and implement ``build(obj, routing)`` (the object as it
     should be; ``obj`` is None when it does not exist yet) and ``canary_weight_of(obj)``."""
@@ -65,10 +73,15 @@ class KubernetesRouter(Router):
             desired = self.build(copy.deepcopy(obj) if obj else None, routing)
             meta = desired.setdefault("metadata", {})
             meta.setdefault("annotations", {})[ROUTING_ANNOTATION] = json.dumps(routing.to_dict(), sort_keys=True)
-            if obj == desired:
-                return Change(False, obj, desired)
+            # compare with what the server would keep (its defaults, its pruning), never with our own build:
+            # a dry run of the write answers that, and in check mode it is the prediction (or the refusal)
+            kept = write_object(self.client, desired, self.namespace, create=obj is None, dry_run=True)
+            if kept is None:
+                continue
+            if obj is not None and kept_fields(obj) == kept_fields(kept):
+                return Change(False, obj, obj)
             if self.check_mode:
-                return Change(True, obj, desired)
+                return Change(True, obj, kept)
             written = write_object(self.client, desired, self.namespace, create=obj is None)
             if written is not None:
                 return Change(True, obj, written)
