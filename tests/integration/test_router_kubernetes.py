@@ -64,8 +64,12 @@ def test_gateway_api_httproute_backend_weights(playbook, kube):
     rc, result = step(playbook, kube, "gateway_api", name, "set_weight", COHORTS, weight=10)
     assert rc == 0, result.get("msg")
     rules = read(kube, "HTTPRoute", "gateway.networking.k8s.io/v1", name)["spec"]["rules"]
-    assert rules[-1]["backendRefs"] == [{"name": "checkout", "port": 8080, "weight": 90},
-                                        {"name": "checkout-canary", "port": 8080, "weight": 10}]
+    # as the API server keeps them: backendRefs defaulted to the core group's Service
+    assert rules[-1]["backendRefs"] == [{"group": "", "kind": "Service", "name": "checkout", "port": 8080, "weight": 90},
+                                        {"group": "", "kind": "Service", "name": "checkout-canary", "port": 8080,
+                                         "weight": 10}]
+    rc, again = step(playbook, kube, "gateway_api", name, "set_weight", COHORTS, weight=10)
+    assert rc == 0 and again["changed"] is False, again.get("msg")  # compared with what the server keeps
     internal = [r for r in rules if r.get("matches", [{}])[0].get("headers", [{}])[0].get("value") == "internal"]
     assert internal[0]["backendRefs"][0]["name"] == "checkout-canary"
     rc, aborted = step(playbook, kube, "gateway_api", name, "abort", COHORTS)
