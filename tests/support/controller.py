@@ -86,6 +86,9 @@ def replicaset(rollout, revision, pod_hash, image, available=None):
     replicas = rollout["spec"].get("replicas", 1)
     template = copy.deepcopy(rollout["spec"]["template"])
     template["metadata"].setdefault("labels", {})["rollouts-pod-template-hash"] = pod_hash
+    # a ReplicaSet's pod template carries the Go zero value, as the controller writes it (the Rollout CRD
+    # prunes it from a Rollout's template: an undo that copies it back must still compare equal)
+    template["metadata"]["creationTimestamp"] = None
     template["spec"]["containers"][0]["image"] = image
     return {
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
