@@ -17,13 +17,17 @@ options:
       - Name of the release (the service). The release's state - current step, weights, versions, a
         timestamped history - is kept beside the router under this name, a C(pd-<release>.state.json) file
         beside host nginx or a C(pd-release-<release>) ConfigMap on Kubernetes, so an interrupted job resumes.
+      - A DNS label - 1 to 63 lowercase letters, digits and C(-), starting and ending with a letter or digit;
+        any other name (with C(/), C(.), C(_), upper case) is refused before anything is written.
     type: str
     required: true
   router:
     description:
       - C(nginx) - host nginx, weighted upstreams and a header map, one file per release in O(nginx.config_dir);
-        each change is checked with C(nginx -t), applied with a graceful reload and verified; the previous
-        file is kept as C(.prev).
+        each change is checked with C(nginx -t), applied with a graceful reload and verified by reading back
+        what nginx serves; the previous file is kept as C(.prev). A change that fails the check, the reload or
+        the read-back is put back (and nginx reloaded to it). A run compares with what nginx serves, not only
+        with the file, so it reloads nginx when a job was stopped between writing the file and the reload.
       - C(ingress_nginx) - a C(<name>-canary) Ingress with the canary annotations beside the primary Ingress.
       - C(istio) - the VirtualService's routes to the C(stable) and C(canary) subsets.
       - C(openshift_route) - the Route's C(to) and C(alternateBackends) weights.
@@ -36,20 +40,30 @@ options:
     type: dict
     suboptions:
       config_dir:
-        description: Directory included by nginx's C(http) block (C(include DIR/*.conf)).
+        description:
+          - Directory included by nginx's C(http) block (C(include DIR/*.conf)).
+          - The release's routing endpoint, which the router reads back after each reload, listens on the unix
+            socket C(pd-<release>.sock) in this directory. If the nginx master is killed (C(SIGKILL), not a
+            stop), nginx leaves the socket file behind and cannot start again until it is removed; the router
+            removes such a file itself before it checks and reloads nginx.
+          - A path of letters, digits and C(_./@+=,:~-).
         type: path
         required: true
       listen:
-        description: Address (C(127.0.0.1:8080)) or port the release is served on.
+        description:
+          - Address (C(127.0.0.1:8080)) or port (C(8080), on 127.0.0.1) the release is served on.
+          - C([host:]port), the host an IPv4 address, an IPv6 address in brackets (C([::1]:8080)) or a host name
+            of DNS labels, the port from 1 to 65535; anything else is refused before anything is written.
         type: str
         required: true
       stable:
-        description: Addresses (C(host:port)) of the stable version.
+        description:
+          - Addresses of the stable version, each C(host:port) as in O(nginx.listen) (a host is required).
         type: list
         elements: str
         required: true
       canary:
-        description: Addresses of the canary version.
+        description: Addresses of the canary version, each C(host:port) as in O(nginx.stable).
         type: list
         elements: str
         required: true
@@ -64,6 +78,14 @@ options:
         description: The nginx command.
         type: str
         default: nginx
+      expose_routing:
+        description:
+          - Also answer the routing endpoint C(/__pd/routing) (what the workers route, as JSON) on the public
+            O(nginx.listen) address. By default it answers only on the release's unix socket in
+            O(nginx.config_dir), and C(/__pd/routing) on the public listener goes to the application like any
+            other path.
+        type: bool
+        default: false
   kubernetes_target:
     description: The routing object of a Kubernetes router, and the Services it splits between.
     type: dict
@@ -100,16 +122,23 @@ options:
     default: {}
     suboptions:
       header:
-        description: The header naming the cohort.
+        description:
+          - The header naming the cohort, an HTTP header name (RFC 9110 token), compared in lower case.
+          - For the C(nginx) router, letters, digits and C(-) only (nginx ignores other header names).
         type: str
         default: x-canary-cohort
       always_canary:
-        description: Cohorts that always reach the canary (for example C(internal)).
+        description:
+          - Cohorts that always reach the canary (for example C(internal)).
+          - Each value is 1 to 64 letters, digits and C(._~+-). Values are never quoted or escaped for a
+            router; any other value (quotes, spaces, C($), newlines) is refused before anything is written.
         type: list
         elements: str
         default: []
       never_canary:
-        description: Cohorts kept on stable until 100% (for example C(enterprise)).
+        description:
+          - Cohorts kept on stable until 100% (for example C(enterprise)).
+          - The same characters as O(cohorts.always_canary).
         type: list
         elements: str
         default: []

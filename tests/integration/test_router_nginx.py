@@ -121,7 +121,9 @@ def test_a_config_nginx_rejects_leaves_the_router_as_it_was(fleet, playbook):
     r.step("set_weight", weight=10)
     with open(r.conf) as f:
         before = f.read()
-    r.nginx["canary"] = ["127.0.0.1:notaport"]
+    # a valid address nginx cannot use (an address that is not host:port is refused before nginx -t:
+    # test_router_nginx_safety.py)
+    r.nginx["canary"] = ["notaport.invalid:80"]
     rc, result = r.step("set_weight", weight=50)
     assert rc != 0
     assert "nginx -t rejected the new config, the previous one is still in place" in result["msg"]

@@ -8,8 +8,9 @@
 - ``set_weights(canary_weight)`` / ``set_header_route(header, always_canary, never_canary)``: shorthands
   that change one part of the current routing and reconcile;
 - ``get_weights()``: ``(stable, canary)`` as the router has them now;
-- ``load_state()`` / ``save_state(state)``: the release's state where the router lives (a file beside
-  host nginx, a ConfigMap on Kubernetes), so an interrupted job resumes where it stopped.
+- ``state_store()``: where the release's state lives beside the router (a file beside host nginx, a
+  ConfigMap on Kubernetes), so an interrupted job resumes where it stopped, with compare-and-swap writes
+  and one walker at a time (``release_store``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,12 +18,65 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import re
 
 DEFAULT_HEADER = "x-canary-cohort"
+
+# Grammars every value must have before it reaches a router's configuration
+RELEASE_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+RELEASE_GRAMMAR = ("a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or "
+                   "digit (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$)")
+# RFC 9110 token: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+HEADER_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+HEADER_GRAMMAR = "an HTTP header name (an RFC 9110 token of at most 128 characters)"
+COHORT_RE = re.compile(r"^[A-Za-z0-9._~+-]{1,64}$")
+COHORT_GRAMMAR = "1 to 64 letters, digits and '.', '_', '~', '+', '-' (^[A-Za-z0-9._~+-]{1,64}$)"
 
 
 class RouterError(Exception):
     """A routing change that was refused or failed; the router is left as it was."""
+
+
+def shown(value, limit=60):
+    """A value as it goes into an error message: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + "...%s" % text[-2:]
+
+
+def refuse(option, value, grammar, fix=""):
+    """The error for a value that does not have its option's grammar; nothing has been written."""
+    return RouterError("%s %s is refused: it must be %s%s; nothing was changed"
+                       % (option, shown(value), grammar, "; " + fix if fix else ""))
+
+
+def validate_release(release):
+    """A release name is a DNS label: it names files beside host nginx and a ConfigMap on Kubernetes."""
+    if not isinstance(release, str) or not RELEASE_RE.fullmatch(release):
+        raise refuse("release", release, RELEASE_GRAMMAR)
+    return release
+
+
+def validate_header(header, option="cohorts.header"):
+    """An HTTP header name (RFC 9110 token), lowercased."""
+    if not isinstance(header, str) or not HEADER_RE.fullmatch(header):
+        raise refuse(option, header, HEADER_GRAMMAR)
+    return header.lower()
+
+
+def validate_cohort(value, option):
+    """A cohort value: a safe set of characters that no router's configuration language gives a meaning to."""
+    if not isinstance(value, str) or not COHORT_RE.fullmatch(value):
+        raise refuse(option, value, COHORT_GRAMMAR, "cohort values are never quoted or escaped for a router, "
+                                                    "other characters are refused")
+    return value
+
+
+def validate_cohorts(values, option):
+    if values is None:
+        return []
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise refuse(option, values, "a list of cohort values")
+    return sorted(validate_cohort(v, option) for v in values)
 
 
 def validate_weight(weight):
@@ -49,9 +103,9 @@ class Routing(object):
     def __init__(self, canary_weight=0, active=True, header=DEFAULT_HEADER, always_canary=(), never_canary=()):
         self.canary_weight = validate_weight(canary_weight)
         self.active = bool(active)
-        self.header = (header or DEFAULT_HEADER).lower()
-        self.always_canary = sorted(always_canary or [])
-        self.never_canary = sorted(never_canary or [])
+        self.header = validate_header(header or DEFAULT_HEADER)
+        self.always_canary = validate_cohorts(always_canary, "cohorts.always_canary")
+        self.never_canary = validate_cohorts(never_canary, "cohorts.never_canary")
         both = set(self.always_canary) & set(self.never_canary)
         if both:
             raise RouterError("cohort %s cannot be both always_canary and never_canary" % sorted(both)[0])
@@ -104,11 +158,16 @@ class Router(abc.ABC):
     kind = "router"
 
     def __init__(self, release, check_mode=False):
-        self.release = release
+        self.release = validate_release(release)
         self.check_mode = check_mode
 
     def describe(self):
         return "%s router of release '%s'" % (self.kind, self.release)
+
+    def check_routing(self, routing):
+        """Refuse (RouterError) a Routing this router cannot express safely; called before anything is written.
+        The base accepts every Routing (its values are validated when it is built)."""
+        return routing
 
     @abc.abstractmethod
     def current_routing(self):
@@ -119,12 +178,8 @@ class Router(abc.ABC):
         """Make the router say what ``routing`` asks; a Change. Nothing is written in check mode."""
 
     @abc.abstractmethod
-    def load_state(self):
-        """The release state kept beside the router, or None."""
-
-    @abc.abstractmethod
-    def save_state(self, state):
-        """Keep the release state beside the router (not in check mode)."""
+    def state_store(self):
+        """Where the release state lives beside the router (release_store.FileStore / ConfigMapStore)."""
 
     def get_weights(self):
         routing = self.current_routing()

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError, Routing, validate_release
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.gateway_api import GatewayAPIRouter
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.ingress_nginx import IngressNginxRouter
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.istio import IstioRouter
@@ -20,19 +20,30 @@ ROUTERS = ("nginx",) + tuple(sorted(KUBERNETES_ROUTERS))
 
 
 def make_router(params, connect, check_mode=False):
-    """``connect()`` gives a Kubernetes client, called only for the Kubernetes routers."""
-    kind, release = params["router"], params["release"]
+    """``connect()`` gives a Kubernetes client, called only for the Kubernetes routers.
+
+    Every value that reaches the router's configuration is validated here, before anything is read or
+    written: the release name and the router's options by the router, the cohorts by a Routing built
+    from them (RouterError names the option, the value and the grammar)."""
+    kind, release = params["router"], validate_release(params["release"])
+    cohorts = params.get("cohorts") or {}
+    routing = Routing(0, True, cohorts.get("header"), cohorts.get("always_canary"), cohorts.get("never_canary"))
     if kind == "nginx":
         opts = params.get("nginx")
         if not opts:
             raise RouterError("router nginx needs the nginx options (config_dir, listen, stable, canary)")
-        return NginxRouter(release, opts["config_dir"], opts["listen"], opts["stable"], opts["canary"],
-                           main_config=opts.get("main_config") or "/etc/nginx/nginx.conf",
-                           prefix=opts.get("prefix"), binary=opts.get("binary") or "nginx", check_mode=check_mode)
+        router = NginxRouter(release, opts["config_dir"], opts["listen"], opts["stable"], opts["canary"],
+                             main_config=opts.get("main_config") or "/etc/nginx/nginx.conf",
+                             prefix=opts.get("prefix"), binary=opts.get("binary") or "nginx",
+                             expose_routing=bool(opts.get("expose_routing")), check_mode=check_mode)
+        router.check_routing(routing)
+        return router
     target = params.get("kubernetes_target")
     if not target:
         raise RouterError("router %s needs kubernetes_target (namespace, name, stable_service, canary_service)"
                           % kind)
-    return KUBERNETES_ROUTERS[kind](release, connect(), target["namespace"], target["name"],
-                                    target["stable_service"], target["canary_service"],
-                                    port=target.get("port") or 80, host=target.get("host"), check_mode=check_mode)
+    router = KUBERNETES_ROUTERS[kind](release, connect(), target["namespace"], target["name"],
+                                      target["stable_service"], target["canary_service"],
+                                      port=target.get("port") or 80, host=target.get("host"), check_mode=check_mode)
+    router.check_routing(routing)
+    return router

@@ -3,24 +3,202 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Host nginx: weighted upstreams plus a header map for cohorts, one file per release.
 
-Every change is written beside the old file, checked with ``nginx -t``, and applied with a graceful
-reload (old workers finish their requests); the previous file is kept as ``.prev`` and put back at
-once when the check or the reload fails. A ``/__pd/routing`` location answers what the running
-workers route, so a change is verified, not assumed."""
+Nothing reaches the configuration unchecked: the release name, every address, the listen address,
+the header name and the cohort values are validated against their grammars before anything is
+written (``RouterError`` names the option, the value and the grammar).
+
+Every change is written to a temp name of its own, fsynced and renamed, checked with ``nginx -t``, and
+applied with a graceful reload (old workers finish their requests); the previous file is kept as
+``.prev``. A change is verified, not assumed: a ``/__pd/routing`` endpoint, on a unix socket in the
+config directory (``pd-<release>.sock``; on the public listener too only with ``expose_routing``),
+answers what the running workers route. A config that fails ``nginx -t``, the reload or that
+read-back is always put back (and nginx reloaded to it once a reload happened). ``reconcile`` compares
+with what nginx serves, not only with the file, so a job killed between writing and reloading is
+finished by the next run."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import hashlib
+import ipaddress
 import json
 import os
+import re
+import socket
+import stat
 import subprocess
 import time
+from http.client import HTTPConnection, HTTPException
 
-from ansible.module_utils.urls import open_url
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, RouterError, Routing
+from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import FileStore, write_atomic
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
+    Change, Router, RouterError, Routing, refuse, shown)
 
 MARK = "# progressive.delivery routing "
+FORMAT = 2  # of the rendered file; a file of another format is rewritten
+ROUTING_PATH = "/__pd/routing"
+CONFIG_MODE = 0o644
+
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+PORT_RE = re.compile(r"^[0-9]{1,5}$")
+ADDRESS_GRAMMAR = ("host:port, the host an IPv4 address, an [IPv6] address in brackets or a host name of DNS "
+                   "labels, the port from 1 to 65535")
+LISTEN_GRAMMAR = "[host:]port, the host an IPv4 address, an [IPv6] address in brackets or a host name of DNS labels, " \
+                 "the port from 1 to 65535"
+# nginx's header variables only see names of letters, digits and '-' (ignore_invalid_headers)
+NGINX_HEADER_RE = re.compile(r"^[a-z0-9-]{1,128}$")
+# a path that goes into nginx's configuration or its command line
+PATH_RE = re.compile(r"^[A-Za-z0-9_./@+=,:~-]+$")
+PATH_GRAMMAR = "a path of letters, digits and '_./@+=,:~-' (no spaces, quotes, ';', '{', '}', '#', '$' or newlines)"
+SUN_PATH_MAX = 107  # bytes of a unix socket's path, without the trailing NUL
+WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered (on the unix socket only)
+SETTLE_SECONDS = 0.5
+
+
+def _port(text):
+    if not PORT_RE.fullmatch(text) or not 1 <= int(text) <= 65535:
+        raise ValueError("port")
+    return int(text)
+
+
+def _host(text):
+    """The host part of an address, as nginx must be given it; ValueError when it is none of the grammars."""
+    if text.startswith("["):
+        if not re.fullmatch(r"\[[0-9A-Fa-f:.]+\]", text):  # no zone (%eth0): nginx takes none
+            raise ValueError("host")
+        return "[%s]" % ipaddress.IPv6Address(text[1:-1]).compressed
+    if re.fullmatch(r"[0-9.]+", text):
+        return str(ipaddress.IPv4Address(text))
+    if HOSTNAME_RE.fullmatch(text):
+        return text.lower()
+    raise ValueError("host")
+
+
+def validate_address(value, option):
+    """``host:port`` (IPv4, [IPv6] or a host name; port 1-65535), normalised."""
+    if not isinstance(value, str) or ":" not in value:
+        raise refuse(option, value, ADDRESS_GRAMMAR)
+    host, _sep, port = value.rpartition(":")
+    try:
+        return "%s:%d" % (_host(host), _port(port))
+    except ValueError:
+        raise refuse(option, value, ADDRESS_GRAMMAR)
+
+
+def validate_listen(value, option="nginx.listen"):
+    """``[host:]port``, normalised to ``host:port`` (the host 127.0.0.1 when only a port is given)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise refuse(option, value, LISTEN_GRAMMAR)
+    text = str(value)
+    if ":" not in text:
+        try:
+            return "127.0.0.1:%d" % _port(text)
+        except ValueError:
+            raise refuse(option, value, LISTEN_GRAMMAR)
+    host, _sep, port = text.rpartition(":")
+    try:
+        return "%s:%d" % (_host(host), _port(port))
+    except ValueError:
+        raise refuse(option, value, LISTEN_GRAMMAR)
+
+
+def validate_path(value, option, required=True):
+    """A path (or command) that goes into nginx's configuration or its command line."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not PATH_RE.fullmatch(value):
+        raise refuse(option, value, PATH_GRAMMAR)
+    return value
+
+
+def validate_nginx_header(header, option="cohorts.header"):
+    if not NGINX_HEADER_RE.fullmatch(header or ""):
+        raise refuse(option, header, "a header name of letters, digits and '-' for the nginx router (nginx ignores "
+                                     "other header names unless told otherwise)")
+    return header
+
+
+def upstream_name(release):
+    """``pd_`` and the release with '-' as '_': one name a release (a DNS label has no '_')."""
+    return "pd_" + release.replace("-", "_")
+
+
+def socket_path(config_dir, release):
+    """The unix socket of the release's routing endpoint, in config_dir; a shorter name when the path would
+    not fit in a socket address."""
+    path = os.path.join(config_dir, "pd-%s.sock" % release)
+    if len(path.encode("utf-8")) <= SUN_PATH_MAX:
+        return path
+    return os.path.join(config_dir, "pd-%s.sock" % hashlib.sha256(release.encode("utf-8")).hexdigest()[:12])
+
+
+def _proc_stat(pid):
+    """(parent pid, start time in clock ticks since boot) of a process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[19])
+
+
+def older_workers(pid):
+    """Pids of nginx workers under the same master as worker ``pid`` that started before it and still accept
+    connections (not "shutting down"), or None when /proc cannot tell."""
+    if not pid or not os.path.isdir("/proc/%d" % pid):
+        return None
+    try:
+        master, started = _proc_stat(pid)
+        tolerance = max(1, os.sysconf("SC_CLK_TCK") // 50)  # the workers of one generation start within 20 ms
+        older = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == pid:
+                continue
+            try:
+                parent, since = _proc_stat(int(entry))
+                if parent != master or since >= started - tolerance:
+                    continue
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    title = f.read().replace(b"\0", b" ").strip()
+            except (IOError, OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            if title.startswith(b"nginx: worker process") and b"shutting down" not in title:
+                older.append(int(entry))
+        return sorted(older)
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
+class UnixHTTPConnection(HTTPConnection):
+    """HTTP over a unix socket. Not ansible's open_url(unix_socket=...): that installs its opener for the
+    whole process (urllib.request.install_opener), so every later plain urlopen in the same process would
+    be sent to this socket."""
+
+    def __init__(self, path, timeout=2):
+        HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.unix_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _meta_in(text):
+    """The first line of a config file of ours, as a dict, or None."""
+    if not text or not text.startswith(MARK):
+        return None
+    try:
+        meta = json.loads(text.splitlines()[0][len(MARK):])
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _gcd(a, b):
@@ -47,33 +225,56 @@ class NginxRouter(Router):
     kind = "nginx"
 
     def __init__(self, release, config_dir, listen, stable, canary, main_config="/etc/nginx/nginx.conf",
-                 prefix=None, binary="nginx", verify_timeout=10.0, check_mode=False):
+                 prefix=None, binary="nginx", verify_timeout=10.0, expose_routing=False, check_mode=False):
         super(NginxRouter, self).__init__(release, check_mode)
-        if not stable:
-            raise RouterError("nginx router of release '%s' needs at least one stable address" % release)
-        if not canary:
-            raise RouterError("nginx router of release '%s' needs at least one canary address" % release)
-        self.config_dir = config_dir
-        self.listen = str(listen) if ":" in str(listen) else "127.0.0.1:%s" % listen
-        self.stable = list(stable)
-        self.canary = list(canary)
-        self.main_config = main_config
-        self.prefix = prefix
-        self.binary = binary
+        for option, addresses in (("nginx.stable", stable), ("nginx.canary", canary)):
+            if not addresses or isinstance(addresses, str):
+                raise RouterError("nginx router of release '%s' needs a list of at least one %s address (%s)"
+                                  % (release, option.split(".")[1], ADDRESS_GRAMMAR))
+        self.config_dir = validate_path(config_dir, "nginx.config_dir")
+        self.listen = validate_listen(listen)
+        self.stable = [validate_address(a, "nginx.stable") for a in stable]
+        self.canary = [validate_address(a, "nginx.canary") for a in canary]
+        self.main_config = validate_path(main_config, "nginx.main_config")
+        self.prefix = validate_path(prefix, "nginx.prefix", required=False)
+        self.binary = validate_path(binary, "nginx.binary")
         self.verify_timeout = verify_timeout
-        safe = "".join(c if c.isalnum() else "_" for c in release)
-        self.name = "pd_%s" % safe
-        self.path = os.path.join(config_dir, "pd-%s.conf" % release)
-        self.state_path = os.path.join(config_dir, "pd-%s.state.json" % release)
+        self.expose_routing = bool(expose_routing)
+        self.name = upstream_name(self.release)
+        self.path = os.path.join(self.config_dir, "pd-%s.conf" % self.release)
+        self.state_path = os.path.join(self.config_dir, "pd-%s.state.json" % self.release)
+        self.socket = socket_path(self.config_dir, self.release)
+        if len(self.socket.encode("utf-8")) > SUN_PATH_MAX:
+            raise refuse("nginx.config_dir", config_dir, "short enough for the routing socket %s (at most %d bytes)"
+                         % (self.socket, SUN_PATH_MAX))
+
+    def check_routing(self, routing):
+        validate_nginx_header(routing.header)
+        return routing
 
     # ------------------------------------------------------------------ rendering
 
+    def meta(self, routing):
+        """What a config says it routes; the routing endpoint answers it, and the file's first line keeps it."""
+        return dict(routing.to_dict(), stable=self.stable, canary=self.canary, listen=self.listen,
+                    expose_routing=self.expose_routing, format=FORMAT)
+
     def render(self, routing):
+        self.check_routing(routing)
         stable_w, canary_w = routing.weights
         n = self.name
         header_var = "$http_" + routing.header.replace("-", "_")
-        meta = dict(routing.to_dict(), stable=self.stable, canary=self.canary, listen=self.listen)
-        meta_json = json.dumps(meta, sort_keys=True)
+        meta_json = json.dumps(self.meta(routing), sort_keys=True)
+        # every value in it was validated; nginx would expand a '$' in the reply, and a quote would end it
+        if set(meta_json) & set("$'\\\n\r"):
+            raise RouterError("%s: the routing reply %s would not be literal in nginx's configuration"
+                              % (self.describe(), shown(meta_json)))
+        endpoint = ["    location = %s {" % ROUTING_PATH,
+                    "        default_type application/json;",
+                    "        return 200 '%s';" % meta_json,
+                    "    }"]
+        # on the socket, the reply also says which worker answered: the read-back tells generations apart
+        private = endpoint[:2] + ["        add_header %s $pid always;" % WORKER_HEADER] + endpoint[2:]
         lines = [MARK + meta_json, "# managed by progressive.delivery; edits are replaced on the next step", ""]
         lines += ["upstream %s_stable {" % n] + ["    server %s;" % s for s in self.stable] + ["    keepalive 16;", "}"]
         lines += ["upstream %s_canary {" % n] + ["    server %s;" % s for s in self.canary] + ["    keepalive 16;", "}"]
@@ -81,13 +282,14 @@ class NginxRouter(Router):
             self.stable, self.canary, (stable_w, canary_w))] + ["    keepalive 16;", "}"]
         lines += ["map %s $%s_backend {" % (header_var, n), "    default %s_weighted;" % n]
         for cohort, target in sorted(routing.cohort_targets().items()):
-            lines.append('    "%s" %s_%s;' % (cohort, n, target))
-        lines += ["}", "server {", "    listen %s;" % self.listen,
-                  "    location = /__pd/routing {",
-                  "        default_type application/json;",
-                  "        return 200 '%s';" % meta_json,
-                  "    }",
-                  "    location / {",
+            # the leading backslash makes the value literal: not a regex (~), nor default/include/hostnames
+            lines.append('    "\\%s" %s_%s;' % (cohort, n, target))
+        lines += ["}", "# the routing endpoint, for the router's read-back: on a unix socket only",
+                  "server {", "    listen unix:%s;" % self.socket]
+        lines += private + ["    location / {", "        return 404;", "    }", "}"]
+        lines += ["server {", "    listen %s;" % self.listen]
+        lines += endpoint if self.expose_routing else []
+        lines += ["    location / {",
                   "        proxy_pass http://$%s_backend;" % n,
                   "        proxy_http_version 1.1;",
                   '        proxy_set_header Connection "";',
@@ -109,23 +311,50 @@ class NginxRouter(Router):
     @staticmethod
     def _routing_in(text):
         """The Routing a config file of ours was rendered from (its first line), or None."""
-        if not text or not text.startswith(MARK):
-            return None
+        meta = _meta_in(text)
         try:
-            return Routing.from_dict(json.loads(text.splitlines()[0][len(MARK):]))
-        except (ValueError, RouterError):
+            return Routing.from_dict(meta) if meta is not None else None
+        except RouterError:
             return None
 
-    def current_routing(self):
+    def file_routing(self):
+        """The Routing the config file says, or None."""
         return self._routing_in(self._read(self.path))
 
+    def current_routing(self):
+        """What nginx serves when it answers, else what the file says (None when neither has any)."""
+        served = self.served_routing()
+        if served:
+            try:
+                return Routing.from_dict(served)
+            except RouterError:
+                pass
+        return self.file_routing()
+
     def served_routing(self):
-        """What the running nginx workers route (from /__pd/routing), or None when unreachable."""
+        """What the running nginx workers route (the routing endpoint on the release's unix socket), or None
+        when nothing answers there."""
+        return self._probe()[0]
+
+    def _probe(self):
+        """(the routing endpoint's answer or None, the pid of the worker that answered or None)."""
+        if not os.path.exists(self.socket):
+            return None, None
+        conn = UnixHTTPConnection(self.socket, timeout=2)
         try:
-            with open_url("http://%s/__pd/routing" % self.listen, timeout=2) as resp:
-                return json.loads(resp.read().decode("utf-8"))
-        except (OSError, ValueError):
-            return None
+            conn.request("GET", ROUTING_PATH)
+            resp = conn.getresponse()
+            if resp.status != 200:
+                return None, None
+            data = json.loads(resp.read(1 << 20).decode("utf-8"))
+            pid = resp.getheader(WORKER_HEADER)
+        except (OSError, ValueError, HTTPException):
+            return None, None
+        finally:
+            conn.close()
+        if not isinstance(data, dict):
+            return None, None
+        return data, int(pid) if pid and pid.isdigit() else None
 
     # ------------------------------------------------------------------ writing
 
@@ -137,56 +366,123 @@ class NginxRouter(Router):
             return 1, str(e)
         return proc.returncode, (proc.stderr or proc.stdout).strip()
 
-    def _write(self, path, text):
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+    def _remove_stale_socket(self):
+        """A socket file left by an nginx that was killed keeps the next one from binding: remove it when
+        nobody listens on it."""
+        try:
+            if not stat.S_ISSOCK(os.lstat(self.socket).st_mode):
+                return
+        except OSError:
+            return
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(2)
+        try:
+            probe.connect(self.socket)
+        except OSError as e:
+            if e.errno == errno.ECONNREFUSED:
+                try:
+                    os.remove(self.socket)
+                except OSError:
+                    pass
+        finally:
+            probe.close()
 
     def reconcile(self, routing):
         desired = self.render(routing)
+        want = self.meta(routing)
         current = self._read(self.path)
-        if current == desired:
+        served = self.served_routing()
+        if current == desired and served == want:
             return Change(False, current, desired)
+        before = current
+        if current == desired:
+            # the file is right, nginx does not serve it (a run killed before its reload): reload
+            before = "%s# nginx serves: %s\n" % (current, json.dumps(served, sort_keys=True) if served else
+                                                 "nothing at %s on %s" % (ROUTING_PATH, self.socket))
         if self.check_mode:
-            return Change(True, current, desired)
+            return Change(True, before, desired)
         if not os.path.isdir(self.config_dir):
             raise RouterError("%s: config_dir %s does not exist; create it and include %s/*.conf in nginx's "
                               "http block" % (self.describe(), self.config_dir, self.config_dir))
-        if current is not None:
-            self._write(self.path + ".prev", current)
-        self._write(self.path, desired)
+        if current != desired:
+            if current is not None:
+                write_atomic(self.path + ".prev", current, CONFIG_MODE)
+            write_atomic(self.path, desired, CONFIG_MODE)
+        failpoint("nginx_written")
+        self._remove_stale_socket()
         rc, out = self._nginx("-t")
         if rc != 0:
-            self._restore(current)
-            raise RouterError("%s: nginx -t rejected the new config, the previous one is still in place: %s"
-                              % (self.describe(), out))
+            restored = self._put_back(current, desired, reloaded=False)
+            if current == desired:
+                raise RouterError("%s: nginx -t rejects the config file, which is the one asked for (%s): %s"
+                                  % (self.describe(), restored, out))
+            raise RouterError("%s: nginx -t rejected the new config, the previous one is still in place (%s): %s"
+                              % (self.describe(), restored, out))
         rc, out = self._nginx("-s", "reload")
         if rc != 0:
-            self._restore(current)
-            raise RouterError("%s: nginx reload failed (%s); the previous config file was put back. Is nginx "
-                              "running with %s?" % (self.describe(), out, self.main_config))
-        self._verify(routing)
-        return Change(True, current, desired)
+            restored = self._put_back(current, desired, reloaded=False)
+            raise RouterError("%s: nginx reload failed (%s); %s. Is nginx running with %s?"
+                              % (self.describe(), out, restored, self.main_config))
+        failpoint("nginx_reloaded")
+        seen, lingering = self._wait_served(want)
+        if seen != want:
+            restored = self._put_back(current, desired, reloaded=True)
+            raise RouterError("%s: nginx was reloaded but its routing endpoint (%s) says %s, not %s; %s. Check "
+                              "nginx's error log" % (self.describe(), self.socket, shown(seen, 300),
+                                                     shown(want, 300), restored))
+        if lingering:
+            raise RouterError("%s: nginx serves the new routing, but older nginx workers (pids %s) still accept "
+                              "connections with the previous one %ss after the reload; check nginx's error log"
+                              % (self.describe(), ", ".join(str(p) for p in lingering), self.verify_timeout))
+        return Change(True, before, desired)
 
-    def _restore(self, previous):
+    def _put_back(self, previous, desired, reloaded):
+        """Put the previous config file back (and reload nginx to it when a reload happened); says what it did."""
+        if previous == desired:
+            return "the config file is the one asked for; nginx still serves the routing it had"
         if previous is None:
-            os.remove(self.path)
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+            what = "the new config file was removed (there was none before)"
         else:
-            self._write(self.path, previous)
+            write_atomic(self.path, previous, CONFIG_MODE)
+            what = "the previous config file was put back"
+        if not reloaded:
+            return what
+        rc, out = self._nginx("-s", "reload")
+        if rc != 0:
+            return "%s, but reloading nginx to it failed: %s" % (what, out)
+        old = _meta_in(previous)
+        if old is not None and old.get("format") == FORMAT and self._wait_served(old)[0] != old:
+            return "%s and nginx reloaded, but nginx does not serve it yet" % what
+        return "%s and nginx reloaded to it" % what
 
-    def _verify(self, routing):
-        """Wait (bounded) until new connections are served by workers with the new routing."""
-        want = routing.to_dict()
+    def _wait_served(self, want):
+        """Wait (bounded) until new connections are served by workers with ``want`` only: a worker of the new
+        generation answers ``want`` and no worker of an older one still accepts connections (after a reload
+        nginx's master lets both accept for a moment before it tells the old ones to stop).
+
+        Returns (the last answer, pids of older workers still accepting: [] when none, or when that cannot
+        be known, once ``want`` has been answered for SETTLE_SECONDS in a row)."""
         deadline = time.time() + self.verify_timeout
-        served = None
-        while time.time() < deadline:
-            served = self.served_routing()
-            if served and all(served.get(k) == v for k, v in want.items()):
-                return
+        agreed_since = None
+        served, lingering = None, []
+        while True:
+            served, pid = self._probe()
+            if served == want:
+                lingering = older_workers(pid)
+                if lingering is None:  # no /proc: the same answer for a while instead
+                    agreed_since = agreed_since or time.time()
+                    lingering = [] if time.time() - agreed_since >= SETTLE_SECONDS else ["unknown"]
+                if not lingering:
+                    return served, []
+            else:
+                agreed_since = None
+            if time.time() >= deadline:
+                return served, lingering if served == want else []
             time.sleep(0.05)
-        raise RouterError("%s: nginx was reloaded but http://%s/__pd/routing still says %s, not %s; check "
-                          "nginx's error log" % (self.describe(), self.listen, served, want))
 
     def restore_previous(self):
         """Put the previous config back (the instant restore) and reload."""
@@ -197,16 +493,5 @@ class NginxRouter(Router):
 
     # ------------------------------------------------------------------ state
 
-    def load_state(self):
-        text = self._read(self.state_path)
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise RouterError("%s: state file %s is not JSON; move it away to start the release afresh"
-                              % (self.describe(), self.state_path))
-
-    def save_state(self, state):
-        if not self.check_mode:
-            self._write(self.state_path, json.dumps(state, indent=1, sort_keys=True))
+    def state_store(self):
+        return FileStore(self.state_path, self.describe(), self.check_mode)
