@@ -8,11 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import copy
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import (
-    apply, describe_position, effective, merge_patch, summarize, wait_condition)
+    Patch, describe_position, effective, merge_patch, summarize, wait_condition)
 from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 
 try:
@@ -129,12 +130,15 @@ def write_object(client, body, namespace, create=False, dry_run=False):
         raise KubernetesError("%s %s failed: %s" % ("creating" if create else "changing", what, _api_message(e)))
 
 
-def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):
+def send_patch(client, obj, patch, api_version=ARGO_API_VERSION, dry_run=False):
     """Send one rollouts.Patch for ``obj``; status patches fall back to the main resource when the
-    CRD has no status subresource, as the kubectl plugin does."""
+    CRD has no status subresource, as the kubectl plugin does. ``dry_run``: nothing is stored, the
+    answer is what the server would keep."""
     meta = obj["metadata"]
     resource = client.resource(obj["kind"], api_version)
     kwargs = dict(name=meta["name"], namespace=meta.get("namespace"))
+    if dry_run:
+        kwargs["dry_run"] = "All"
     if patch.kind == "update":
         body = merge_patch(obj, patch.body)
         return client.client.replace(resource, body=body, **kwargs).to_dict()
@@ -148,16 +152,80 @@ def send_patch(client, obj, patch, api_version=ARGO_API_VERSION):
     return client.client.patch(resource, body=patch.body, content_type=content_type, **kwargs).to_dict()
 
 
+def _compose(first, second):
+    """One merge patch doing what ``first`` then ``second`` do (RFC 7386; a null in ``second`` stays a delete)."""
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return copy.deepcopy(second)
+    out = copy.deepcopy(first)
+    for key, value in second.items():
+        out[key] = _compose(out.get(key), value) if isinstance(value, dict) else copy.deepcopy(value)
+    return out
+
+
+def predict(client, obj, patches, api_version=ARGO_API_VERSION):
+    """The object as the server would keep it after ``patches`` (its defaults and pruning, its validation: a
+    refusal raises), asked with dryRun=All: one request per part (spec, status), whose answer gives that part."""
+    predicted = copy.deepcopy(obj)
+    for target in ("spec", "status"):
+        mine = [p for p in patches if p.target == target]
+        if not mine:
+            continue
+        if len(mine) > 1 and all(p.kind == "merge" for p in mine):
+            body = {}
+            for p in mine:
+                body = _compose(body, p.body)
+            mine = [Patch(target, "merge", body)]
+        answer = obj
+        for p in mine:
+            answer = send_patch(client, answer, p, api_version, dry_run=True)
+        if target == "status":
+            predicted["status"] = answer.get("status")
+        else:
+            predicted["spec"] = answer.get("spec")
+            for key in ("labels", "annotations"):
+                value = (answer.get("metadata") or {}).get(key)
+                if value is None:
+                    predicted["metadata"].pop(key, None)
+                else:
+                    predicted["metadata"][key] = value
+    return predicted
+
+
+def kept(obj):
+    """An object without what the server changes on every write (resourceVersion, generation, managedFields)."""
+    out = copy.deepcopy(obj)
+    meta = out.get("metadata") or {}
+    for key in ("resourceVersion", "generation", "managedFields"):
+        meta.pop(key, None)
+    for key in ("labels", "annotations"):
+        if not meta.get(key):
+            meta.pop(key, None)
+    return out
+
+
 def act_on(client, kind, name, namespace, build, check_mode=False, attempts=5, api_version=ARGO_API_VERSION):
     """Read, build the patches, send those that change something; re-read and rebuild on 409.
 
-    Returns ``(before, after, patches, conflicts)``; in check mode ``after`` is the predicted object."""
+    What changes is judged on what the server would keep (a dry run of the patches: a template field the
+    CRD prunes is no change), and in check mode ``after`` is the server's own answer, or its refusal.
+    Returns ``(before, after, patches, conflicts)``."""
     what = describe(kind, name, namespace)
     for conflicts in range(attempts):
         before = read_object(client, kind, name, namespace, api_version)
         patches = effective(before, build(before))
+        try:
+            predicted = predict(client, before, patches, api_version) if patches else before
+        except ForbiddenError as e:
+            raise KubernetesError("changing %s is forbidden (%s); grant patch and update on %s and %s/status "
+                                  "to this identity" % (what, _api_message(e), kind.lower(), kind.lower()))
+        except DynamicApiError as e:
+            if _conflict(e):
+                continue
+            raise KubernetesError("%s would refuse the change: %s" % (what, _api_message(e)))
+        if kept(predicted) == kept(before):
+            patches = []
         if not patches or check_mode:
-            return before, apply(before, patches), patches, conflicts
+            return before, predicted, patches, conflicts
         try:
             after = before
             for patch in patches:

@@ -12,19 +12,11 @@ import copy
 import json
 
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    KubernetesError, describe, read_object, write_object)
+    KubernetesError, describe, kept, read_object, write_object)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import ConfigMapStore
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, Routing
 
 ROUTING_ANNOTATION = "progressive.delivery/routing"
-
-
-def kept_fields(obj):
-    """What a write decides about an object: everything but status and the server's own metadata."""
-    meta = obj.get("metadata") or {}
-    fields = dict((k, v) for k, v in obj.items() if k not in ("metadata", "status"))
-    fields["metadata"] = {"labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {}}
-    return fields
 
 
 class KubernetesRouter(Router):
@@ -75,13 +67,13 @@ class KubernetesRouter(Router):
             meta.setdefault("annotations", {})[ROUTING_ANNOTATION] = json.dumps(routing.to_dict(), sort_keys=True)
             # compare with what the server would keep (its defaults, its pruning), never with our own build:
             # a dry run of the write answers that, and in check mode it is the prediction (or the refusal)
-            kept = write_object(self.client, desired, self.namespace, create=obj is None, dry_run=True)
-            if kept is None:
+            answer = write_object(self.client, desired, self.namespace, create=obj is None, dry_run=True)
+            if answer is None:
                 continue
-            if obj is not None and kept_fields(obj) == kept_fields(kept):
+            if obj is not None and kept(obj) == kept(answer):
                 return Change(False, obj, obj)
             if self.check_mode:
-                return Change(True, obj, kept)
+                return Change(True, obj, answer)
             written = write_object(self.client, desired, self.namespace, create=obj is None)
             if written is not None:
                 return Change(True, obj, written)
