@@ -13,12 +13,9 @@ import os
 import signal
 
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
-from ansible_collections.progressive.delivery.plugins.module_utils.analysis import PrometheusProvider
-from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
-    PROMETHEUS_ARG_SPEC, ROUTER_ARG_SPEC, prometheus_options)
-from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
-    ANALYSIS_SOURCE_SPEC, ClusterTemplates, run_analysis)
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import ROUTER_ARG_SPEC
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import Gate as GateSettings
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import gate_argument_spec, source_option
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
@@ -35,17 +32,13 @@ def router_argument_spec(**extra):
 def argument_spec(**extra):
     """Options of a module that walks a release's plan (router_release)."""
     spec = router_argument_spec(**extra)
-    spec.update(copy.deepcopy(PROMETHEUS_ARG_SPEC))
+    spec.update(gate_argument_spec())  # namespace, max_duration, on_empty (the former analysis_* names as aliases)
     spec.update(
         strategy=dict(type="str", choices=list(rel.STRATEGIES), default="canary"),
         steps=dict(type="list", elements="dict"),
         weights=dict(type="list", elements="int", default=list(rel.DEFAULT_WEIGHTS)),
         pause=dict(type="str", default="30s"),
-        analysis=dict(type="dict", options=copy.deepcopy(ANALYSIS_SOURCE_SPEC),
-                      mutually_exclusive=[("template", "template_file"), ("template", "template_name")]),
-        analysis_namespace=dict(type="str", default="default"),
-        analysis_max_duration=dict(type="str"),
-        on_empty=dict(type="str", choices=["fail", "argo"], default="fail"),
+        analysis=source_option(required=False),
         on_error=dict(type="str", choices=["abort", "pause"], default="abort"),
     )
     return spec
@@ -65,13 +58,8 @@ class Gate(object):
     ``analysis`` source; the release's versions are offered as ``canary-version`` / ``stable-version``."""
 
     def __init__(self, module):
-        params = module.params
-        self.source = params.get("analysis") or {}
-        self.cluster = ClusterTemplates(lambda: client_for(module), params["analysis_namespace"])
-        self.provider = PrometheusProvider(**prometheus_options(params))
-        self.on_empty = params["on_empty"]
-        self.max_duration = parse_go_duration(params["analysis_max_duration"]) \
-            if params.get("analysis_max_duration") else None
+        self.source = module.params.get("analysis") or {}
+        self.gate = GateSettings.from_params(module.params, lambda: client_for(module), warn=module.warn)
 
     def __call__(self, step, state, sleep=None):
         spec = step.get("analysis") or {}
@@ -87,8 +75,7 @@ class Gate(object):
                                    "template or template_name)" % state["step_index"])
         known = {"canary-version": state["canary_version"], "stable-version": state["stable_version"],
                  "release": state["release"]}
-        run, _ignored = run_analysis(source, self.cluster, self.provider, self.on_empty, self.max_duration,
-                                     known_args=known, sleep=sleep)
+        run = self.gate.run(source, known_args=known, sleep=sleep, where="analysis")
         out = run.to_dict()
         return {"phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
 

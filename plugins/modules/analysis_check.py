@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: analysis_check
-short_description: Run an Argo Rollouts AnalysisTemplate against Prometheus and return its verdict
+short_description: Run an Argo Rollouts AnalysisTemplate (Prometheus and web metrics) and return its verdict
 version_added: 0.1.0
 author:
   - progressive.delivery contributors (@progressive-delivery)
@@ -31,41 +31,6 @@ description:
   - "Ansible renders task arguments with Jinja, so a template's C({{args.x}}) or C({# > 0.5}) must not reach
     Jinja: use O(template_file), O(template_name), or an inline O(template) marked C(!unsafe)."
 options:
-  template:
-    description:
-      - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
-        Argo Rollouts merges several templates named by one step.
-      - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for this module to substitute.
-    type: raw
-  template_file:
-    description:
-      - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents.
-      - All documents are used unless O(template_name) picks some; C(spec.templates) references are
-        resolved from the same file.
-    type: path
-  template_name:
-    description:
-      - Names of the templates to use. With O(template_file) they are picked from the file, otherwise they are
-        read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(cluster_scope)).
-    type: list
-    elements: str
-  namespace:
-    description:
-      - Namespace of the AnalysisTemplates read from the cluster, and of secrets named by
-        C(valueFrom.secretKeyRef) arguments.
-    type: str
-    default: default
-  cluster_scope:
-    description:
-      - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
-    type: bool
-    default: false
-  args:
-    description:
-      - Values for the template's C(spec.args), name to value. They override the template's defaults.
-      - Names the template does not declare are ignored, as in Argo Rollouts, and reported in a warning.
-    type: dict
-    default: {}
   mode:
     description:
       - C(run) runs the full measurement loop with interval, count, initialDelay and error retries, as an
@@ -83,27 +48,9 @@ options:
       - C(Inconclusive) never fails the task; in Argo Rollouts it pauses the rollout for a human.
     type: bool
     default: true
-  on_empty:
-    description:
-      - What a measurement with no data (an empty vector, or only NaN) that the conditions would pass becomes.
-      - C(fail) makes it C(Failed) with a message that says so. C(argo) keeps the verdict of Argo Rollouts,
-        where for example C(len(result) == 0 || result[0] > 0.9) passes on no data.
-    type: str
-    choices: [fail, argo]
-    default: fail
-  max_duration:
-    description:
-      - End the run after this long (C(30s), C(10m), C(1h)), like a rollout step ending a background analysis.
-      - It is a wall-clock limit from the start of the run. Each query gets no more than the time left
-        (and never more than its O(prometheus_timeout)); a measurement due in the last quarter second is not started.
-      - Required when a metric has an C(interval) but no C(count), which otherwise runs forever.
-      - On expiry, metrics still running become C(Successful) and the run message says C(Run Terminated),
-        unless a metric had already failed.
-      - A metric whose last measurement is an C(Error) when the time is up (a query cut short by the limit, or an
-        error whose 10 s retry did not fit) ends C(Error) with the message C(analysis exceeded max_duration 5s (wall
-        clock)), and so does the run; Argo Rollouts would call it C(Successful).
-    type: str
 extends_documentation_fragment:
+  - progressive.delivery.analysis_gate.source
+  - progressive.delivery.analysis_gate
   - progressive.delivery.prometheus
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -111,7 +58,6 @@ attributes:
     support: full
     description: Queries are read-only; check mode runs them and says so in RV(msg).
 notes:
-  - Only the C(prometheus) metric provider is measured.
   - Kubernetes connection options are used only with O(template_name) without O(template_file), or for
     C(secretKeyRef) arguments.
 seealso:
@@ -160,6 +106,28 @@ EXAMPLES = r"""
     prometheus_token: "{{ prometheus_token }}"
     prometheus_ca_file: /etc/ssl/certs/internal-ca.pem
 
+- name: A web metric - an HTTP check whose JSON answer is the result (Argo's web provider)
+  progressive.delivery.analysis_check:
+    template: !unsafe
+      metrics:
+        - name: health-check
+          successCondition: result == true
+          provider:
+            web:
+              url: "http://checks.internal/api/v1/{{args.service}}/healthy"
+              headers:
+                - key: Authorization
+                  value: "Bearer {{args.token}}"
+              timeoutSeconds: 5
+              jsonPath: "{$.data.ok}"
+      args:
+        - name: service
+        - name: token
+    args:
+      service: checkout
+      token: "{{ checks_token }}"
+    mode: once
+
 - name: Check that every query of a template returns data before the first release
   progressive.delivery.analysis_check:
     template_file: files/slo-templates.yaml
@@ -205,9 +173,12 @@ metrics:
     dry_run:
       description: Whether the metric is in C(dryRun) and so does not count towards the verdict.
       type: bool
+    provider:
+      description: The metric's provider, C(prometheus) or C(web).
+      type: str
     query:
       description:
-        - The PromQL query after argument substitution.
+        - The PromQL query after argument substitution; for a C(web) metric, its URL.
         - The values of C(valueFrom.secretKeyRef) arguments and other secrets are shown as C(***).
       type: str
     count:
@@ -219,8 +190,14 @@ metrics:
       elements: dict
       contains:
         value:
-          description: The value as Argo Rollouts shows it, C([0.99]) for a vector.
+          description: The value as Argo Rollouts shows it, C([0.99]) for a vector, the JSON of a web metric's value.
           type: str
+        number:
+          description:
+            - The same value as numbers, so that reports never parse RV(metrics[].measurements[].value) - a float,
+              a list of floats (C([0.99]) for a vector), or C(null) when the value is not numeric (a string, a map,
+              an Error). NaN and infinities are C(null) in the list.
+          type: raw
         phase:
           description: Measurement phase.
           type: str
@@ -255,12 +232,9 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
-    AnalysisRun, AnalysisSpecError, PrometheusProvider, prepare, validate, FAILED, ERROR,
-    MODES, ON_EMPTY)
-from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
-    PROMETHEUS_ARG_SPEC, prometheus_options)
-from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.gate import ClusterTemplates, load_templates
+    AnalysisSpecError, FAILED, ERROR, MODES)
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
+    ANALYSIS_SOURCE_SPEC, SOURCE_EXCLUSIVE, SOURCE_REQUIRED, Gate, gate_argument_spec)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubernetesError, client_for
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import Redactor, protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
@@ -268,18 +242,11 @@ from ansible_collections.progressive.delivery.plugins.module_utils.templates imp
 
 def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(copy.deepcopy(PROMETHEUS_ARG_SPEC))
+    spec.update(gate_argument_spec())
+    spec.update(copy.deepcopy(ANALYSIS_SOURCE_SPEC))
     spec.update(
-        template=dict(type="raw"),
-        template_file=dict(type="path"),
-        template_name=dict(type="list", elements="str"),
-        namespace=dict(type="str", default="default"),
-        cluster_scope=dict(type="bool", default=False),
-        args=dict(type="dict", default={}),
         mode=dict(type="str", choices=list(MODES), default="run"),
         fail_on_failure=dict(type="bool", default=True),
-        on_empty=dict(type="str", choices=list(ON_EMPTY), default="fail"),
-        max_duration=dict(type="str"),
     )
     return spec
 
@@ -287,8 +254,8 @@ def argument_spec():
 def main():
     module = AnsibleK8SModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[("template", "template_file"), ("template", "template_name")],
-        required_one_of=[("template", "template_file", "template_name")],
+        mutually_exclusive=SOURCE_EXCLUSIVE,
+        required_one_of=SOURCE_REQUIRED,
         supports_check_mode=True,
         check_k8s=False,
         module_class=AnsibleModule,
@@ -306,23 +273,18 @@ def main():
 
 
 def check(module, params, redactor):
-    cluster = ClusterTemplates(lambda: client_for(module), params["namespace"])
     try:
-        max_duration = parse_go_duration(params["max_duration"]) if params["max_duration"] else None
-        templates, lookup = load_templates(params, cluster)
-        metrics, secrets, ignored = prepare(templates, params["args"], lookup, cluster.secret, params["mode"])
-        provider = PrometheusProvider(**prometheus_options(params))
+        gate = Gate.from_params(params, lambda: client_for(module), warn=module.warn)
+        metrics, secrets = gate.prepare(params, params["mode"], where="analysis_check")
     except (AnalysisSpecError, TemplateError, KubernetesError, ValueError) as e:
         module.fail_json(msg=redactor.text("analysis_check: %s" % e), phase=None, metrics=[])
-    redactor.add(secrets)
-    redactor.add(provider.secrets())
-    protect_module(module, urls=[m.prometheus.get("address") for m in metrics], secrets=secrets)
-    for name in ignored:
-        module.warn("argument '%s' is not declared by the template and is ignored" % name)
+    redactor.add(gate.secrets())
+    protect_module(module, urls=[m.provider_spec.get("address") or m.provider_spec.get("url") for m in metrics],
+                   secrets=gate.secrets())
 
     note = " (check mode: queries are read-only and ran)" if module.check_mode else ""
     if params["mode"] == "validate":
-        entries = validate(metrics, provider, redact=secrets)
+        entries = gate.validate_metrics(metrics, secrets)
         invalid = [e for e in entries if not e["valid"]]
         msg = ("%d of %d metric(s) invalid: %s" % (len(invalid), len(entries), "; ".join(
             "%s: %s" % (e["name"], e["message"]) for e in invalid))) if invalid \
@@ -333,8 +295,7 @@ def check(module, params, redactor):
         module.exit_json(**result)
 
     try:
-        run = AnalysisRun(metrics, provider, on_empty=params["on_empty"], max_duration=max_duration,
-                          redact=secrets).run()
+        run = gate.run_metrics(metrics, secrets)
     except AnalysisSpecError as e:
         module.fail_json(msg=redactor.text("analysis_check: %s" % e), phase=None, metrics=[])
     result = run.to_dict()

@@ -41,37 +41,6 @@ options:
       - A person approves this promotion. Required when the rollout has C(autoPromotionEnabled=false).
     type: bool
     default: false
-  pre_promotion_analysis:
-    description:
-      - An analysis to pass before promoting, in addition to the rollout's own C(prePromotionAnalysis).
-      - Give one of O(pre_promotion_analysis.template), O(pre_promotion_analysis.template_file) or
-        O(pre_promotion_analysis.template_name).
-    type: dict
-    suboptions: &analysis_source
-      template:
-        description: An AnalysisTemplate or its spec (or a list merged as one), marked C(!unsafe).
-        type: raw
-      template_file:
-        description: A YAML file of AnalysisTemplate documents, read by the module and never templated by Ansible.
-        type: path
-      template_name:
-        description: Template names, picked from O(pre_promotion_analysis.template_file) or read from the cluster.
-        type: list
-        elements: str
-      cluster_scope:
-        description: Read ClusterAnalysisTemplates.
-        type: bool
-        default: false
-      args:
-        description: Values of the templates' arguments.
-        type: dict
-        default: {}
-  post_promotion_analysis:
-    description:
-      - An analysis to pass after the active Service switched, in addition to the rollout's own
-        C(postPromotionAnalysis). Same suboptions as O(pre_promotion_analysis).
-    type: dict
-    suboptions: *analysis_source
   require_pre_promotion_analysis:
     description:
       - Refuse when there is no pre-promotion analysis at all (neither the rollout's nor O(pre_promotion_analysis)).
@@ -89,19 +58,13 @@ options:
     description: Seconds to wait for the rollout's own post-promotion AnalysisRun to finish.
     type: int
     default: 900
-  max_duration:
-    description: Longest an inline analysis may run, as a Go duration (C(10m)); it ends C(Inconclusive) past it.
-    type: str
-  on_empty:
-    description: C(fail) (default) makes a measurement with no data fail; C(argo) keeps Argo's verdict.
-    type: str
-    choices: [fail, argo]
-    default: fail
   wait_sleep:
     description: Seconds between two reads of the rollout while waiting.
     type: float
     default: 2
 extends_documentation_fragment:
+  - progressive.delivery.analysis_gate.promotion
+  - progressive.delivery.analysis_gate
   - progressive.delivery.prometheus
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -186,13 +149,8 @@ import copy
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.progressive.delivery.plugins.module_utils import bluegreen, rollouts
-from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
-    AnalysisSpecError, PrometheusProvider, ON_EMPTY)
-from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
-    PROMETHEUS_ARG_SPEC, prometheus_options)
-from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.gate import (
-    ANALYSIS_SOURCE_SPEC, ClusterTemplates, run_analysis)
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis import AnalysisSpecError
+from ansible_collections.progressive.delivery.plugins.module_utils.gate import Gate, gate_argument_spec, source_option
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, read_object)
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
@@ -204,22 +162,17 @@ TERMINAL = ("Successful", "Failed", "Error", "Inconclusive")
 
 def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(copy.deepcopy(PROMETHEUS_ARG_SPEC))
-    source = dict(type="dict", options=copy.deepcopy(ANALYSIS_SOURCE_SPEC),
-                  mutually_exclusive=[("template", "template_file"), ("template", "template_name")],
-                  required_one_of=[("template", "template_file", "template_name")])
+    # the rollout's namespace is the analysis namespace too: required, and without the gate's alias
+    spec.update(gate_argument_spec(namespace=dict(type="str", required=True)))
     spec.update(
         name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
         approved=dict(type="bool", default=False),
-        pre_promotion_analysis=copy.deepcopy(source),
-        post_promotion_analysis=copy.deepcopy(source),
+        pre_promotion_analysis=source_option(),
+        post_promotion_analysis=source_option(),
         require_pre_promotion_analysis=dict(type="bool", default=True),
         rollback_on_failure=dict(type="bool", default=True),
         promote_timeout=dict(type="int", default=300),
         analysis_timeout=dict(type="int", default=900),
-        max_duration=dict(type="str"),
-        on_empty=dict(type="str", choices=list(ON_EMPTY), default="fail"),
         wait_sleep=dict(type="float", default=2),
     )
     return spec
@@ -235,10 +188,8 @@ class Promotion(object):
         self.name, self.namespace = self.params["name"], self.params["namespace"]
         self.timeline = bluegreen.Timeline()
         self.result = dict(changed=False, timeline=self.timeline.events, durations={})
-        self.cluster = ClusterTemplates(lambda: client, self.namespace)
-        self.provider = PrometheusProvider(**prometheus_options(self.params))
         protect_module(module, urls=[self.params.get("prometheus_url")])  # the URL's password, never shown
-        self.max_duration = parse_go_duration(self.params["max_duration"]) if self.params["max_duration"] else None
+        self.gate = Gate.from_params(self.params, lambda: client, warn=module.warn)
 
     def read(self):
         return read_object(self.client, "Rollout", self.name, self.namespace)
@@ -263,10 +214,7 @@ class Promotion(object):
         new, old = summary["canary_hash"], summary["stable_hash"]
         known = {"preview-hash": new, "canary-hash": new, "stable-hash": old,
                  "active-hash": new if promoted else old}
-        run, ignored = run_analysis(source, self.cluster, self.provider, self.params["on_empty"],
-                                    self.max_duration, known_args=known)
-        for name in ignored:
-            self.module.warn("%s_promotion_analysis: argument '%s' is not declared by the template" % (when, name))
+        run = self.gate.run(source, known_args=known, where="%s_promotion_analysis" % when)
         out = run.to_dict()
         return {"source": "inline", "phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
 
@@ -372,7 +320,7 @@ def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, module_class=AnsibleModule)
     try:
         promotion = Promotion(module, client_for(module))
-    except (KubernetesError, ValueError) as e:
+    except (KubernetesError, AnalysisSpecError, ValueError) as e:
         module.fail_json(msg="bluegreen_promote: %s" % e, outcome="error", changed=False)
     try:
         promotion.run()

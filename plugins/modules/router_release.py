@@ -30,6 +30,9 @@ description:
     emergency runbook) ends or redirects the walk and is never overwritten. One walker at a time - a second
     run of the same release while one walks is refused with the name of the first (user, host, pid, AWX job,
     since when); the lease of a walker that was killed is taken over, and the history says so.
+  - "Every analysis step runs through the same gate as M(progressive.delivery.analysis_check), with the same
+    options (O(namespace), O(max_duration), O(on_empty)). Arguments C(canary-version), C(stable-version) and
+    C(release) are filled from the release when a template declares them without a value."
   - When ansible-playbook goes away mid-walk (killed, or the connection hung up), the walker stops where it is,
     with a consistent state, and a re-run resumes it.
 options:
@@ -62,43 +65,6 @@ options:
     description: Pause after each weight of the default plan (a Go duration).
     type: str
     default: 30s
-  analysis:
-    description:
-      - The AnalysisTemplates every analysis step runs; a step's own C(templates) pick names among them.
-        Arguments C(canary-version), C(stable-version) and C(release) are filled from the release when the
-        template declares them without a value.
-    type: dict
-    suboptions:
-      template:
-        description: An AnalysisTemplate or its spec, marked C(!unsafe).
-        type: raw
-      template_file:
-        description: A YAML file of AnalysisTemplate documents.
-        type: path
-      template_name:
-        description: Template names, from O(analysis.template_file) or the cluster.
-        type: list
-        elements: str
-      cluster_scope:
-        description: Read ClusterAnalysisTemplates.
-        type: bool
-        default: false
-      args:
-        description: Values of the templates' arguments.
-        type: dict
-        default: {}
-  analysis_namespace:
-    description: Namespace of AnalysisTemplates read from the cluster.
-    type: str
-    default: default
-  analysis_max_duration:
-    description: Longest one analysis may run (Go duration).
-    type: str
-  on_empty:
-    description: C(fail) makes a measurement with no data fail; C(argo) keeps Argo's verdict.
-    type: str
-    choices: [fail, argo]
-    default: fail
   on_error:
     description:
       - What an error in the middle of a walk does (a router that refuses a change, an analysis that cannot
@@ -118,6 +84,8 @@ options:
     type: int
 extends_documentation_fragment:
   - progressive.delivery.router
+  - progressive.delivery.analysis_gate.analysis
+  - progressive.delivery.analysis_gate
   - progressive.delivery.prometheus
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -165,7 +133,7 @@ EXAMPLES = r"""
     canary_version: "8"
     analysis:
       template_name: [success-rate]
-    analysis_namespace: shop
+    namespace: shop                  # of the AnalysisTemplates (formerly analysis_namespace)
 """
 
 RETURN = r"""

@@ -114,7 +114,9 @@ class WebProvider(Provider):
         for h in spec.get("headers") or []:
             if any(word in h["key"].lower() for word in _SECRET_HEADER_WORDS) and h["value"].strip():
                 out.append(h["value"].strip())
-                out.extend(part for part in h["value"].split() if len(part) > 3)  # "Bearer <token>": the token too
+                parts = h["value"].split()
+                if len(parts) == 2:  # "Bearer <token>", "Basic <credentials>": the credential alone too
+                    out.append(parts[1])
         return out
 
     def measure(self, metric, timeout=None):
