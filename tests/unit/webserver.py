@@ -7,12 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class WebServer(object):
-    """``routes[path] = (status, body)``; body is JSON-encoded unless it is bytes. ``hold`` paths wait until
+    """``routes[path] = (status, body)``; body is JSON-encoded unless it is bytes. Paths in ``holds`` wait until
     ``release`` is set (a server that does not answer in time)."""
 
     def __init__(self):
         self.routes = {}
         self.requests = []
+        self.holds = {"/hold"}
         self.release = threading.Event()
         server = self
 
@@ -25,7 +26,7 @@ class WebServer(object):
                 body = self.rfile.read(length) if length else b""
                 server.requests.append({"method": self.command, "path": self.path,
                                         "headers": dict(self.headers.items()), "body": body})
-                if self.path.startswith("/hold"):
+                if self.path in server.holds:
                     server.release.wait(30)
                 status, payload = server.routes.get(self.path, (404, {"error": "no such path"}))
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
