@@ -25,10 +25,10 @@ from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode, urlparse
 from ansible.module_utils.urls import Request, SSLValidationError, make_context
-from ansible_collections.progressive.delivery.plugins.module_utils.timed_http import (
-    MAX_BODY_BYTES, BodyTooLarge, DeadlineExceeded, exchange, header_problem)
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import (
     Redactor, auth_secrets, redact_url, url_secrets)
+from ansible_collections.progressive.delivery.plugins.module_utils.timed_http import (
+    MAX_BODY_BYTES, BodyTooLarge, DeadlineExceeded, exchange, header_problem)
 
 DEFAULT_TIMEOUT = 30  # seconds, as Argo Rollouts' provider.prometheus.timeout
 _CONTEXTS = {}  # SSL contexts by (ca_file, validate_certs, client_cert, client_key), shared by clients
