@@ -42,10 +42,6 @@ options:
       config_dir:
         description:
           - Directory included by nginx's C(http) block (C(include DIR/*.conf)).
-          - The release's routing endpoint, which the router reads back after each reload, listens on the unix
-            socket C(pd-<release>.sock) in this directory. If the nginx master is killed (C(SIGKILL), not a
-            stop), nginx leaves the socket file behind and cannot start again until it is removed; the router
-            removes such a file itself before it checks and reloads nginx.
           - A path of letters, digits and C(_./@+=,:~-).
         type: path
         required: true
@@ -80,10 +76,9 @@ options:
         default: nginx
       expose_routing:
         description:
-          - Also answer the routing endpoint C(/__pd/routing) (what the workers route, as JSON) on the public
-            O(nginx.listen) address. By default it answers only on the release's unix socket in
-            O(nginx.config_dir), and C(/__pd/routing) on the public listener goes to the application like any
-            other path.
+          - Answer the routing endpoint C(/__pd/routing) (what the workers route, as JSON) to every client of
+            O(nginx.listen). By default it answers only this host (loopback and the listen address itself, which
+            the router uses to check every change) and refuses everyone else with 403.
         type: bool
         default: false
   kubernetes_target:

@@ -11,7 +11,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.routers impor
     RouterError, Routing, shown, validate_cohort, validate_header, validate_release)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import (
-    MARK, NginxRouter, socket_path, upstream_name, validate_address, validate_listen, validate_path)
+    MARK, NginxRouter, local_addresses, upstream_name, validate_address, validate_listen, validate_path)
 
 INJECTED_COHORT = 'x" pd_R_canary;\n}\nserver { listen 127.0.0.1:1; location / { return 200 "pwned"; } }\nmap $a $b {'
 
@@ -152,14 +152,23 @@ def test_paths_that_are_fine():
     assert validate_path(None, "nginx.prefix", required=False) is None
 
 
-def test_a_socket_path_always_fits():
-    short = socket_path("/etc/nginx/conf.d", "checkout")
-    assert short == "/etc/nginx/conf.d/pd-checkout.sock"
-    deep = "/srv/" + "d" * 40
-    long_one, other = socket_path(deep, "a" * 63), socket_path(deep, "a" * 62 + "b")
-    assert len(long_one) <= 107 and long_one != other and long_one.endswith(".sock")
-    msg = refused(NginxRouter, "checkout", "/" + "d" * 100, "8080", ["127.0.0.1:1"], ["127.0.0.1:2"])
-    assert msg.startswith("nginx.config_dir") and "routing socket" in msg
+@pytest.mark.parametrize("listen,connect,allowed", [
+    ("0.0.0.0:8080", "127.0.0.1", ["127.0.0.1", "::1"]),
+    ("[::]:8080", "::1", ["127.0.0.1", "::1"]),
+    ("127.0.0.1:8080", "127.0.0.1", ["127.0.0.1", "::1"]),
+    ("10.0.0.5:8080", "10.0.0.5", ["127.0.0.1", "::1", "10.0.0.5"]),
+    ("[2001:db8::5]:8080", "2001:db8::5", ["127.0.0.1", "::1", "2001:db8::5"]),
+])
+def test_the_routing_endpoint_answers_this_host_only(listen, connect, allowed):
+    host, port, allow = local_addresses(listen)
+    assert (host, port, allow) == (connect, 8080, allowed)
+    router = make_router(nginx_params(listen=listen), None)
+    text = router.render(Routing(10))
+    here = text[text.index("geo $pd_checkout_here {"):].split("}")[0]
+    assert ["default 0;"] + ["%s 1;" % a for a in allowed] == [line.strip() for line in here.splitlines()[1:]]
+    endpoint = text[text.index("location = /__pd/routing"):]
+    assert endpoint.index("if ($pd_checkout_here = 0)") < endpoint.index("return 403;") < endpoint.index("return 200")
+    assert "unix:" not in text
 
 
 def test_the_rendered_config_holds_only_validated_values():
@@ -174,14 +183,13 @@ def test_the_rendered_config_holds_only_validated_values():
     assert meta["canary_weight"] == 25 and meta["stable"] == ["127.0.0.1:9001", "[::1]:9001"]
     reply = [line for line in text.splitlines() if "return 200" in line]
     assert len(reply) == 1 and "$" not in reply[0]  # nothing for nginx to expand in the reply
-    # the routing endpoint is on the release's unix socket; the public server proxies every path
-    public = text[text.index("listen 127.0.0.1:8080;"):]
-    assert "/__pd/routing" not in public
-    assert "listen unix:/tmp/pd-conf.d/pd-co-l.sock;" in text
+    # the routing endpoint answers this host only; every other path is proxied
+    endpoint = text[text.index("location = /__pd/routing {"):].split("}")[0]
+    assert "if ($pd_co_l_here = 0)" in endpoint
 
 
 def test_expose_routing_puts_the_endpoint_on_the_public_listener_too():
     router = make_router(nginx_params(expose_routing=True), None)
     text = router.render(Routing(10))
-    public = text[text.index("listen 127.0.0.1:8080;"):]
-    assert "location = /__pd/routing {" in public
+    endpoint = text[text.index("location = /__pd/routing {"):].split("}")[0]
+    assert "_here" not in endpoint and "return 403" not in endpoint

@@ -9,9 +9,11 @@ written (``RouterError`` names the option, the value and the grammar).
 
 Every change is written to a temp name of its own, fsynced and renamed, checked with ``nginx -t``, and
 applied with a graceful reload (old workers finish their requests); the previous file is kept as
-``.prev``. A change is verified, not assumed: a ``/__pd/routing`` endpoint, on a unix socket in the
-config directory (``pd-<release>.sock``; on the public listener too only with ``expose_routing``),
-answers what the running workers route. A config that fails ``nginx -t``, the reload or that
+``.prev``. A change is verified, not assumed: a ``/__pd/routing`` endpoint on the release's listener
+answers what the running workers route, to this host only (loopback and the listen address itself;
+to everyone only with ``expose_routing``). Not a unix socket: nginx leaves a socket file behind when
+its master is killed, and then refuses to start until someone removes it.
+A config that fails ``nginx -t``, the reload or that
 read-back is always put back (and nginx reloaded to it once a reload happened). ``reconcile`` compares
 with what nginx serves, not only with the file, so a job killed between writing and reloading is
 finished by the next run."""
@@ -20,14 +22,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-import hashlib
 import ipaddress
 import json
 import os
 import re
 import socket
-import stat
 import subprocess
 import time
 from http.client import HTTPConnection, HTTPException
@@ -54,8 +53,7 @@ NGINX_HEADER_RE = re.compile(r"^[a-z0-9-]{1,128}$")
 # a path that goes into nginx's configuration or its command line
 PATH_RE = re.compile(r"^[A-Za-z0-9_./@+=,:~-]+$")
 PATH_GRAMMAR = "a path of letters, digits and '_./@+=,:~-' (no spaces, quotes, ';', '{', '}', '#', '$' or newlines)"
-SUN_PATH_MAX = 107  # bytes of a unix socket's path, without the trailing NUL
-WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered (on the unix socket only)
+WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered
 SETTLE_SECONDS = 0.5
 
 
@@ -127,15 +125,6 @@ def upstream_name(release):
     return "pd_" + release.replace("-", "_")
 
 
-def socket_path(config_dir, release):
-    """The unix socket of the release's routing endpoint, in config_dir; a shorter name when the path would
-    not fit in a socket address."""
-    path = os.path.join(config_dir, "pd-%s.sock" % release)
-    if len(path.encode("utf-8")) <= SUN_PATH_MAX:
-        return path
-    return os.path.join(config_dir, "pd-%s.sock" % hashlib.sha256(release.encode("utf-8")).hexdigest()[:12])
-
-
 def _proc_stat(pid):
     """(parent pid, start time in clock ticks since boot) of a process, from /proc."""
     with open("/proc/%d/stat" % pid) as f:
@@ -170,24 +159,25 @@ def older_workers(pid):
         return None
 
 
-class UnixHTTPConnection(HTTPConnection):
-    """HTTP over a unix socket. Not ansible's open_url(unix_socket=...): that installs its opener for the
-    whole process (urllib.request.install_opener), so every later plain urlopen in the same process would
-    be sent to this socket."""
-
-    def __init__(self, path, timeout=2):
-        HTTPConnection.__init__(self, "localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
+def local_addresses(listen):
+    """(host to connect to, addresses allowed to read the routing endpoint) for a listen address: loopback,
+    and the listen host itself (a connection from this host to its own address comes from that address)."""
+    host, _sep, port = listen.rpartition(":")
+    host = host.strip("[]")
+    allowed = ["127.0.0.1", "::1"]
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1", int(port), allowed
+    if host == "::":
+        return "::1", int(port), allowed
+    try:
+        found = [ipaddress.ip_address(host)]
+    except ValueError:  # a host name: the addresses nginx binds for it
         try:
-            sock.connect(self.unix_path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+            found = [ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, int(port), 0, socket.SOCK_STREAM)]
+        except (OSError, ValueError):
+            found = []
+    allowed += sorted(set(str(a) for a in found if not a.is_loopback))
+    return host, int(port), allowed
 
 
 def _meta_in(text):
@@ -243,10 +233,7 @@ class NginxRouter(Router):
         self.name = upstream_name(self.release)
         self.path = os.path.join(self.config_dir, "pd-%s.conf" % self.release)
         self.state_path = os.path.join(self.config_dir, "pd-%s.state.json" % self.release)
-        self.socket = socket_path(self.config_dir, self.release)
-        if len(self.socket.encode("utf-8")) > SUN_PATH_MAX:
-            raise refuse("nginx.config_dir", config_dir, "short enough for the routing socket %s (at most %d bytes)"
-                         % (self.socket, SUN_PATH_MAX))
+        self.probe_allowed = local_addresses(self.listen)[2]
 
     def check_routing(self, routing):
         validate_nginx_header(routing.header)
@@ -269,12 +256,16 @@ class NginxRouter(Router):
         if set(meta_json) & set("$'\\\n\r"):
             raise RouterError("%s: the routing reply %s would not be literal in nginx's configuration"
                               % (self.describe(), shown(meta_json)))
-        endpoint = ["    location = %s {" % ROUTING_PATH,
-                    "        default_type application/json;",
-                    "        return 200 '%s';" % meta_json,
-                    "    }"]
-        # on the socket, the reply also says which worker answered: the read-back tells generations apart
-        private = endpoint[:2] + ["        add_header %s $pid always;" % WORKER_HEADER] + endpoint[2:]
+        # this host only, unless asked; the reply says which worker answered: the read-back tells
+        # the generations of workers apart after a reload
+        # (``return`` runs before allow/deny would, hence a geo variable and a 403 ahead of the reply)
+        endpoint = ["    location = %s {" % ROUTING_PATH]
+        if not self.expose_routing:
+            endpoint += ["        if ($%s_here = 0) {" % n, "            return 403;", "        }"]
+        endpoint += ["        default_type application/json;",
+                     "        add_header %s $pid always;" % WORKER_HEADER,
+                     "        return 200 '%s';" % meta_json,
+                     "    }"]
         lines = [MARK + meta_json, "# managed by progressive.delivery; edits are replaced on the next step", ""]
         lines += ["upstream %s_stable {" % n] + ["    server %s;" % s for s in self.stable] + ["    keepalive 16;", "}"]
         lines += ["upstream %s_canary {" % n] + ["    server %s;" % s for s in self.canary] + ["    keepalive 16;", "}"]
@@ -284,11 +275,9 @@ class NginxRouter(Router):
         for cohort, target in sorted(routing.cohort_targets().items()):
             # the leading backslash makes the value literal: not a regex (~), nor default/include/hostnames
             lines.append('    "\\%s" %s_%s;' % (cohort, n, target))
-        lines += ["}", "# the routing endpoint, for the router's read-back: on a unix socket only",
-                  "server {", "    listen unix:%s;" % self.socket]
-        lines += private + ["    location / {", "        return 404;", "    }", "}"]
-        lines += ["server {", "    listen %s;" % self.listen]
-        lines += endpoint if self.expose_routing else []
+        lines += ["}", "geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
+        lines += ["}", "server {", "    listen %s;" % self.listen]
+        lines += endpoint
         lines += ["    location / {",
                   "        proxy_pass http://$%s_backend;" % n,
                   "        proxy_http_version 1.1;",
@@ -332,15 +321,15 @@ class NginxRouter(Router):
         return self.file_routing()
 
     def served_routing(self):
-        """What the running nginx workers route (the routing endpoint on the release's unix socket), or None
-        when nothing answers there."""
+        """What the running nginx workers route (the routing endpoint, asked from this host), or None when
+        nothing answers there."""
         return self._probe()[0]
 
-    def _probe(self):
+    def _probe(self, listen=None):
         """(the routing endpoint's answer or None, the pid of the worker that answered or None)."""
-        if not os.path.exists(self.socket):
-            return None, None
-        conn = UnixHTTPConnection(self.socket, timeout=2)
+        # http.client, not ansible's open_url: no process-wide opener, no proxy from the environment
+        host, port, _allowed = local_addresses(listen or self.listen)
+        conn = HTTPConnection(host, port, timeout=2)
         try:
             conn.request("GET", ROUTING_PATH)
             resp = conn.getresponse()
@@ -366,27 +355,6 @@ class NginxRouter(Router):
             return 1, str(e)
         return proc.returncode, (proc.stderr or proc.stdout).strip()
 
-    def _remove_stale_socket(self):
-        """A socket file left by an nginx that was killed keeps the next one from binding: remove it when
-        nobody listens on it."""
-        try:
-            if not stat.S_ISSOCK(os.lstat(self.socket).st_mode):
-                return
-        except OSError:
-            return
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        probe.settimeout(2)
-        try:
-            probe.connect(self.socket)
-        except OSError as e:
-            if e.errno == errno.ECONNREFUSED:
-                try:
-                    os.remove(self.socket)
-                except OSError:
-                    pass
-        finally:
-            probe.close()
-
     def reconcile(self, routing):
         desired = self.render(routing)
         want = self.meta(routing)
@@ -398,7 +366,7 @@ class NginxRouter(Router):
         if current == desired:
             # the file is right, nginx does not serve it (a run killed before its reload): reload
             before = "%s# nginx serves: %s\n" % (current, json.dumps(served, sort_keys=True) if served else
-                                                 "nothing at %s on %s" % (ROUTING_PATH, self.socket))
+                                                 "nothing at http://%s%s" % (self.listen, ROUTING_PATH))
         if self.check_mode:
             return Change(True, before, desired)
         if not os.path.isdir(self.config_dir):
@@ -409,7 +377,6 @@ class NginxRouter(Router):
                 write_atomic(self.path + ".prev", current, CONFIG_MODE)
             write_atomic(self.path, desired, CONFIG_MODE)
         failpoint("nginx_written")
-        self._remove_stale_socket()
         rc, out = self._nginx("-t")
         if rc != 0:
             restored = self._put_back(current, desired, reloaded=False)
@@ -428,7 +395,7 @@ class NginxRouter(Router):
         if seen != want:
             restored = self._put_back(current, desired, reloaded=True)
             raise RouterError("%s: nginx was reloaded but its routing endpoint (%s) says %s, not %s; %s. Check "
-                              "nginx's error log" % (self.describe(), self.socket, shown(seen, 300),
+                              "nginx's error log" % (self.describe(), self.listen, shown(seen, 300),
                                                      shown(want, 300), restored))
         if lingering:
             raise RouterError("%s: nginx serves the new routing, but older nginx workers (pids %s) still accept "
@@ -470,7 +437,7 @@ class NginxRouter(Router):
         agreed_since = None
         served, lingering = None, []
         while True:
-            served, pid = self._probe()
+            served, pid = self._probe(want.get("listen"))  # a config put back may listen elsewhere
             if served == want:
                 lingering = older_workers(pid)
                 if lingering is None:  # no /proc: the same answer for a while instead
