@@ -176,7 +176,7 @@ def summarize(ro, replicasets=(), analysisruns=()):
         return {"replicaset": rs["metadata"].get("name"), "desired": (rs.get("spec") or {}).get("replicas", 0),
                 "available": (rs.get("status") or {}).get("availableReplicas", 0)}
 
-    revision = meta.get("annotations", {}).get(REVISION_ANNOTATION)
+    revision = (meta.get("annotations") or {}).get(REVISION_ANNOTATION)
     runs = []
     for ar in analysisruns:
         ar_meta = ar.get("metadata") or {}
