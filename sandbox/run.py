@@ -63,17 +63,27 @@ def run_release(workdir, nginx, listen, apps, prometheus, stable, canary, pause,
     return rc, time.time() - start
 
 
-def route_all_to_stable(nginx, listen, stable_port, canary_port):
-    """Serve the release from v1 before any release starts, with the collection's own nginx router."""
+def sandbox_router(nginx, listen, stable_port, canary_port):
+    """The collection's own nginx router for the sandbox's release."""
     collections = os.path.join(ROOT, ".build", "collections")
     if not os.path.isdir(collections):
         raise RuntimeError("%s is missing; run `make demo` (it lays the collection out there)" % collections)
     sys.path.insert(0, collections)
-    from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
     from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import NginxRouter
-    router = NginxRouter(RELEASE, listen=listen, stable=["127.0.0.1:%d" % stable_port],
-                         canary=["127.0.0.1:%d" % canary_port], **nginx.router_options())
+    return NginxRouter(RELEASE, listen=listen, stable=["127.0.0.1:%d" % stable_port],
+                       canary=["127.0.0.1:%d" % canary_port], **nginx.router_options())
+
+
+def route_all_to_stable(router):
+    """Serve the release from v1 before any release starts."""
+    from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
     router.reconcile(Routing(0, active=False))
+
+
+def release_state(router):
+    """The release as the router keeps it (release.ReleaseState), read through the router's own store."""
+    from ansible_collections.progressive.delivery.plugins.module_utils.release import ReleaseState
+    return ReleaseState.from_dict(router.state_store().read())
 
 
 def per_second(records, t0, t1, fn):
@@ -95,20 +105,19 @@ def error_rate(version):
     return rate
 
 
-def compact(value):
-    """'[0.02425]' -> '0.0243' for the timeline."""
-    try:
-        return "%.3g" % float(str(value).strip("[]"))
-    except ValueError:
-        return str(value)
+def compact(number, display):
+    """0.024249 -> '0.0242' for the timeline; the display value when the measurement is not one number."""
+    if isinstance(number, list) and len(number) == 1:
+        number = number[0]
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+        return "%.3g" % number
+    return str(display)
 
 
 def describe_release(state, gen, t0, t1):
     """Timeline rows, per-step results and plot series from the state's history and the load records."""
-    history = state["history"]
-    stable, canary = state["stable_version"] if state["phase"] != "Healthy" else None, state["canary_version"]
-    # after a promotion the state's stable_version is the new one; the history's first event has the old
-    stable = history[0].get("stable_version", stable)
+    history = state.history
+    stable, canary = state.previous_stable, state.canary_version
     rows, steps = [], []
     routing_events = ("set_weight", "aborted", "promoted")
     for i, event in enumerate(history):
@@ -124,7 +133,8 @@ def describe_release(state, gen, t0, t1):
         elif event["event"] == "pause":
             row.update(step="pause %gs" % event["seconds"])
         elif event["event"] == "analysis":
-            values = " ".join("%s=%s" % (k, compact(v)) for k, v in sorted((event.get("values") or {}).items()))
+            numbers = event.get("numbers") or {}
+            values = " ".join("%s=%s" % (k, compact(numbers.get(k), v)) for k, v in sorted((event.get("values") or {}).items()))
             row.update(step="analysis", analysis=values, verdict=event["phase"])
             if steps:
                 steps[-1]["analysis_phase"] = event["phase"]
@@ -135,20 +145,15 @@ def describe_release(state, gen, t0, t1):
             row.update(step="promoted", weight=100, verdict="promoted",
                        measured_canary_share=load.share(gen.window(event["t"] + 0.2, t1), canary))
         rows.append(row)
-    weight_set, last = [], 0
-    for event in history:
-        if event["event"] in ("set_weight", "aborted", "promoted", "started"):
-            weight = {"aborted": 0, "promoted": 100, "started": 0}.get(event["event"], event.get("weight"))
-            weight_set += [(event["t"] - t0, last), (event["t"] - t0, weight)]
-            last = weight
-    weight_set.append((t1 - t0, last))
+    start = history[0]["t"] - t0  # the series count from the release's start; the plot from t0
+    weight_set = [(start + t, w) for t, w in state.weight_series(until=t1)]
     records = gen.window(t0, t1)
-    aborted = [e for e in history if e["event"] == "aborted"]
+    aborted = state.events("aborted")
     rollback_window = gen.window(aborted[0]["t"] - 1, t1) if aborted else []
     return {
         "version": canary, "stable_version": stable,
-        "verdict": "promoted" if state["phase"] == "Healthy" else "rolled_back" if state.get("aborted") else "unfinished",
-        "time_to_detect_s": state.get("time_to_detect_s"), "time_to_restore_s": state.get("time_to_restore_s"),
+        "verdict": {"in_progress": "unfinished", "paused": "unfinished"}.get(state.verdict, state.verdict),
+        "time_to_detect_s": state.time_to_detect_s, "time_to_restore_s": state.time_to_restore_s,
         "steps": steps, "timeline": rows,
         "requests": len(records),
         "stable_failures": sum(1 for r in records if r.version == stable and r.code >= 500),
@@ -189,7 +194,8 @@ def main(argv=None):
         listen = "127.0.0.1:%d" % listen_port
         log("  nginx, release %s served on %s" % (RELEASE, listen))
         # a first routing, everything on v1, so the load has somewhere to go
-        route_all_to_stable(nginx, listen, apps["v1"].port, apps["v2"].port)
+        router = sandbox_router(nginx, listen, apps["v1"].port, apps["v2"].port)
+        route_all_to_stable(router)
         gen = load.LoadGenerator("127.0.0.1", listen_port, rps=args.rps, max_seconds=900,
                                  max_requests=args.rps * 900, cohorts=COHORTS).start()
         prometheus.wait_for_data('sum(rate(http_requests_total{version="v1"}[10s])) > 0', timeout=60)
@@ -204,9 +210,8 @@ def main(argv=None):
                                       ansible_log)
             time.sleep(1.0)  # a second of traffic after the last change, for the plots
             t1 = time.time()
-            with open(os.path.join(nginx.conf_dir, "pd-%s.state.json" % RELEASE)) as f:
-                state = json.load(f)
-            if state["canary_version"] != canary:
+            state = release_state(router)
+            if state is None or state.canary_version != canary:
                 raise RuntimeError("the playbook did not start the release of %s (rc %d); see %s"
                                    % (canary, rc, ansible_log))
             described = describe_release(state, gen, t0, t1)

@@ -72,9 +72,9 @@ class Gate(object):
         source["args"] = args
         if not (source.get("template") or source.get("template_file") or source.get("template_name")):
             raise rel.ReleaseError("step %d is an analysis step but no analysis is given (analysis.template_file, "
-                                   "template or template_name)" % state["step_index"])
-        known = {"canary-version": state["canary_version"], "stable-version": state["stable_version"],
-                 "release": state["release"]}
+                                   "template or template_name)" % state.step_index)
+        known = {"canary-version": state.canary_version, "stable-version": state.stable_version,
+                 "release": state.release}
         run = self.gate.run(source, known_args=known, sleep=sleep, where="analysis")
         out = run.to_dict()
         return {"phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
@@ -137,14 +137,15 @@ def controller_alive():
 
 def report(release):
     """The module result for a release: its state, the verdict and the router's weights."""
-    st = release.state or {}
-    verdict = {rel.HEALTHY: "promoted", rel.DEGRADED: "rolled_back", rel.PAUSED: "paused"}.get(
-        st.get("phase"), "in_progress" if st else "not_started")
-    if release.already_stable:
-        verdict = "already_stable"
+    st = release.state
+    verdict = "already_stable" if release.already_stable else st.verdict if st else "not_started"
     stable, canary = release.router.get_weights()
-    return dict(changed=release.changed, verdict=verdict, phase=st.get("phase"), message=st.get("message", ""),
-                revision=st.get("revision"),
+    return dict(changed=release.changed, verdict=verdict, phase=st.phase if st else None,
+                message=st.message if st else "", revision=st.revision if st else None,
                 configured=release.router.current_routing() is not None,
-                state=st, weights={"stable": stable, "canary": canary},
-                time_to_detect_s=st.get("time_to_detect_s"), time_to_restore_s=st.get("time_to_restore_s"))
+                state=st.to_dict() if st else {}, weights={"stable": stable, "canary": canary},
+                time_to_detect_s=st.time_to_detect_s if st else None,
+                time_to_restore_s=st.time_to_restore_s if st else None,
+                canary_version=st.canary_version if st else None,
+                previous_stable_version=st.previous_stable if st else None,
+                started_t=(st.events("started") or [{}])[0].get("t") if st else None)

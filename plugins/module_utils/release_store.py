@@ -28,7 +28,6 @@ import pwd
 import socket
 import time
 
-STATE_FORMAT = 1
 WALKER_ANNOTATION = "progressive.delivery/walker"
 LEASE_SECONDS = 30
 
@@ -130,7 +129,6 @@ class FileStore(object):
                 raise StateConflict("%s: the state moved from revision %d to %d" % (self.what, expected_revision,
                                                                                    current))
             state["revision"] = expected_revision + 1
-            state["format"] = STATE_FORMAT
             write_atomic(self.path, json.dumps(state, indent=1, sort_keys=True))
         return state["revision"]
 
@@ -247,7 +245,6 @@ class ConfigMapStore(object):
                 raise StateConflict("%s: the state moved from revision %d to %d" % (self.what, expected_revision,
                                                                                    current))
             state["revision"] = expected_revision + 1
-            state["format"] = STATE_FORMAT
             body.setdefault("data", {})["state"] = json.dumps(state, sort_keys=True)
             return state["revision"]
         if self.check_mode:

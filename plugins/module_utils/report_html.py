@@ -11,7 +11,8 @@ __metaclass__ = type
 
 import html
 import json
-import re
+
+from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
@@ -59,16 +60,8 @@ def page(title, body):
             '<body><h1>%s</h1>\n%s\n</body></html>\n' % (_e(title), STYLE, _e(title), body))
 
 
-def number(value):
-    """A measured value as a float: 0.98, "0.98", [0.98] or "[0.98]"; None when it is not one number."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            found = re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", value)
-            return float(found[0]) if len(found) == 1 else None
-    if isinstance(value, list):
-        return number(value[0]) if len(value) == 1 else None
+def seconds(value):
+    """A time as a float, or None (a drill's JSON may hold null, or a string from a template)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -77,43 +70,25 @@ def number(value):
         return None
 
 
-def weight_series(history):
-    """The canary weight the router had over time, as a step line, from a release's history."""
-    t0 = history[0]["t"]
-    points, weight = [(0.0, 0)], 0
-    for ev in history:
-        new = {"set_weight": ev.get("weight"), "aborted": 0, "promoted": 100}.get(ev["event"], weight)
-        if new != weight:
-            points += [(ev["t"] - t0, weight), (ev["t"] - t0, new)]
-            weight = new
-    points.append((history[-1]["t"] - t0, weight))
-    return points
-
-
 def release_html(state):
-    """A release state (what router_release keeps beside the router) as an HTML page."""
-    history = state.get("history") or []
+    """A release state (what router_release keeps beside the router; a ReleaseState or its dict) as an HTML page."""
+    if not isinstance(state, ReleaseState):
+        state = ReleaseState.from_dict(state)
+    history = state.history
     if not history:
         raise ValueError("the release has no history to report")
     t0 = history[0]["t"]
     duration = max(1.0, history[-1]["t"] - t0)
-    phase = state.get("phase")
-    verdict = "rolled back" if state.get("aborted") else {"Healthy": "promoted"}.get(phase, phase)
+    verdict = state.verdict.replace("_", " ")
     charts = [svg_plot("canary weight set at the router", [("canary weight", COLORS[0], "",
-                                                            weight_series(history))], 100, "%", duration)]
-    values = {}
-    for ev in history:
-        for name, value in sorted((ev.get("values") or {}).items()) if ev["event"] == "analysis" else []:
-            measured = number(value)
-            if measured is not None:
-                values.setdefault(name, []).append((ev["t"] - t0, measured))
-    for i, (name, points) in enumerate(sorted(values.items())):
+                                                            state.weight_series())], 100, "%", duration)]
+    for i, (name, points) in enumerate(sorted(state.analysis_series().items())):
         top = max(y for _t, y in points) * 1.2 or 1.0
         charts.append(svg_plot("analysis: %s" % name, [(name, COLORS[(i + 1) % len(COLORS)], "", points)],
                                top, "", duration, height=180))
     rows = []
     for ev in history:
-        details = dict((k, v) for k, v in ev.items() if k not in ("at", "t", "event"))
+        details = dict((k, v) for k, v in ev.items() if k not in ("at", "t", "event", "numbers"))
         verdict_cell = details.pop("phase", "")
         rows.append("<tr><td>%.1fs</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td></tr>" % (
             ev["t"] - t0, _e(ev["event"]), "bad" if verdict_cell in ("Failed", "Error") else "good",
@@ -122,22 +97,22 @@ def release_html(state):
     steps = "".join("<tr><td>%s</td><td>%s%%</td><td>%s</td><td>%s</td></tr>" % (
         _e(s.get("step")), _e(s.get("weight")), _e(s.get("analysis_phase") or ""),
         _e(", ".join("%s=%s" % kv for kv in sorted((s.get("analysis_values") or {}).items()))))
-        for s in state.get("step_results") or [])
+        for s in state.step_results)
     summary = "<p>%s &rarr; %s: <b class=\"%s\">%s</b> &middot; %.1f s%s</p>" % (
-        _e(state.get("stable_version")), _e(state.get("canary_version")), "bad" if state.get("aborted") else "good",
+        _e(state.previous_stable), _e(state.canary_version), "bad" if state.aborted else "good",
         _e(verdict), duration, " &middot; time to detect %s s &middot; time to restore %s s" % (
-            _e(state.get("time_to_detect_s")), _e(state.get("time_to_restore_s"))) if state.get("aborted") else "")
+            _e(state.time_to_detect_s), _e(state.time_to_restore_s)) if state.aborted else "")
     body = "%s\n%s\n<h2>Steps</h2><table><tr><th>step</th><th>weight</th><th>analysis</th><th>values</th></tr>%s" \
            "</table>\n<h2>Timeline</h2><table><tr><th>elapsed</th><th>event</th><th>verdict</th><th>details</th></tr>" \
            "%s</table>" % (summary, "\n".join(charts), steps, "".join(rows))
-    return page("release %s of %s" % (state.get("release", ""), state.get("canary_version", "")), body)
+    return page("release %s of %s" % (state.release or "", state.canary_version or ""), body)
 
 
 def drill_html(report):
     """A rollback drill report (rollback_drill's JSON) as an HTML page."""
     detect, restore = report.get("time_to_detect_s"), report.get("time_to_restore_s")
-    bars = [(label, number(v)) for label, v in (("time to detect", detect), ("time to restore", restore))
-            if number(v) is not None]
+    bars = [(label, seconds(v)) for label, v in (("time to detect", detect), ("time to restore", restore))
+            if seconds(v) is not None]
     top = max([v for _l, v in bars] + [1.0]) * 1.2
     chart = ""
     if bars:  # one horizontal bar per measured time, against the 2-minute target of the guide

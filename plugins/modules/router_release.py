@@ -169,6 +169,18 @@ time_to_restore_s:
   description: From the verdict to all traffic back on stable (router updated and verified).
   returned: always
   type: float
+canary_version:
+  description: The version this release puts out (of the release in progress or last finished).
+  returned: always
+  type: str
+previous_stable_version:
+  description: The version that served before this release (after a promotion the state's stable is the new one).
+  returned: always
+  type: str
+started_t:
+  description: When the release started (seconds since the epoch), from its history.
+  returned: always
+  type: float
 state:
   description: The release state kept beside the router - versions, step index, step results, timestamped history.
   returned: always
@@ -205,12 +217,7 @@ def main():
         release = controller.release_for(module)
         if module.check_mode:
             # predict the next routing change only: pauses and analyses are not run in check mode
-            release.begin(params["stable_version"], params["canary_version"], params["approved"])
-            st = release.state
-            index = st["step_index"]
-            nxt = release.steps[index] if index < len(release.steps) else {"setWeight": 100}
-            if st["phase"] == rel.PROGRESSING and "setWeight" in nxt:
-                release.route(nxt["setWeight"])
+            nxt = release.preview_next(params["stable_version"], params["canary_version"], params["approved"])
             result = controller.report(release)
             result.update(changed=release.changed or result["changed"], next_step=nxt)
         else:

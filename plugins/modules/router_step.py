@@ -201,10 +201,10 @@ def act(release, params):
         elif action == "resume":
             release.resume(by)
         elif action == "promote":
-            if st["phase"] != rel.HEALTHY and st.get("aborted"):
+            if st.phase != rel.HEALTHY and st.aborted:
                 raise rel.ReleaseError("release '%s' is aborted; retry it first" % params["release"])
             if params["full"]:
-                if st["phase"] != rel.HEALTHY:
+                if st.phase != rel.HEALTHY:
                     release.promote(by)
             else:
                 release.skip(by)

@@ -88,10 +88,10 @@ def test_a_release_gated_on_a_web_metric_gives_argo_verdicts():
         plan = [{"setWeight": 20}, {"analysis": {}}, {"setWeight": 60}]
         good = rel.Release(MemoryRouter(), plan, "canary", analyze=controller.Gate(module))
         good.begin("v1", "v2")
-        assert good.run()["phase"] == rel.HEALTHY
+        assert good.run().phase == rel.HEALTHY
         bad = rel.Release(MemoryRouter(), plan, "canary", analyze=controller.Gate(module))
         bad.begin("v1", "v3")
         state = bad.run()
-        assert state["phase"] == rel.DEGRADED
-        assert 'Metric "health" assessed Failed due to failed (1) > failureLimit (0)' in state["message"]
+        assert state.phase == rel.DEGRADED
+        assert 'Metric "health" assessed Failed due to failed (1) > failureLimit (0)' in state.message
     assert [r["path"] for r in server.requests] == ["/health/v2", "/health/v3"]

@@ -58,7 +58,8 @@ class MemoryRouter(Router):
 
     @property
     def state(self):
-        return self.store.state
+        """What the store keeps, read as the modules read it."""
+        return rel.ReleaseState.from_dict(self.store.state)
 
     def current_routing(self):
         return self.routing
@@ -82,7 +83,7 @@ def verdicts(*phases):
     def analyze(step, state, sleep=None):
         clock.sleep(3)
         return {"phase": answers.pop(0), "message": "", "metrics": [
-            {"name": "success-rate", "measurements": [{"value": "[0.99]"}]}]}
+            {"name": "success-rate", "measurements": [{"value": "[0.99]", "number": [0.99]}]}]}
     return analyze
 
 
@@ -118,10 +119,10 @@ def test_a_good_release_walks_every_step_and_is_promoted():
     r = make(analyze=verdicts(*["Successful"] * 4), router=router)
     assert r.begin("v1", "v2") is True
     state = r.run()
-    assert state["phase"] == rel.HEALTHY and state["stable_version"] == "v2"
+    assert state.phase == rel.HEALTHY and state.stable_version == "v2"
     assert [u["canary_weight"] for u in router.updates] == [0, 10, 25, 50, 75, 100]
-    assert [s["analysis_phase"] for s in state["step_results"]] == ["Successful"] * 4 + [None]
-    assert state["step_results"][0]["analysis_values"] == {"success-rate": "[0.99]"}
+    assert [s["analysis_phase"] for s in state.step_results] == ["Successful"] * 4 + [None]
+    assert state.step_results[0]["analysis_values"] == {"success-rate": "[0.99]"}
     # a finished release: running it again does nothing
     again = make(analyze=verdicts(), router=router)
     assert again.begin("v1", "v2") is False and again.changed is False
@@ -132,11 +133,11 @@ def test_a_failed_analysis_aborts_at_once_and_times_detection_and_restore():
     r = make(analyze=verdicts("Successful", "Failed"), router=router)
     r.begin("v1", "v2")
     state = r.run()
-    assert state["phase"] == rel.DEGRADED and state["aborted"] is True
+    assert state.phase == rel.DEGRADED and state.aborted is True
     assert router.updates[-1] == dict(router.updates[-1], canary_weight=0, active=False)
-    assert state["message"].startswith("RolloutAborted: analysis Failed at step 5")
+    assert state.message.startswith("RolloutAborted: analysis Failed at step 5")
     # first traffic at setWeight 10; then pause 10 + analysis 3 + setWeight 25, pause 10, analysis 3
-    assert state["time_to_detect_s"] == 26.0 and state["time_to_restore_s"] == 0.0
+    assert state.time_to_detect_s == 26.0 and state.time_to_restore_s == 0.0
     assert Routing.from_dict(router.updates[-1]).cohort_targets() == {}
     # the verdict stands: running the same release again changes nothing
     assert make(router=router).begin("v1", "v2") is False
@@ -154,7 +155,7 @@ def test_releasing_the_version_that_already_serves_changes_nothing():
     # the playbook of the v2 release, run again after v3 was rolled back: v2 serves, nothing to do
     again = make(analyze=verdicts(), router=router)
     assert again.begin("v1", "v2") is False and again.already_stable is True and again.changed is False
-    assert len(router.updates) == updates and router.state["canary_version"] == "v3"
+    assert len(router.updates) == updates and router.state.canary_version == "v3"
     # an older version than what serves is a real release (a roll forward to it)
     assert make(router=router).begin("v2", "v1") is True
 
@@ -169,9 +170,12 @@ def test_the_html_report_plots_the_weights_and_the_analysis_values():
     assert page.count("<svg") == 2  # the weight, and the one metric measured
     assert "v&lt;2&gt;" in page and "v<2>" not in page  # escaped
     assert "time to detect 26.0 s" in page and "rolled back" in page
-    weights = report_html.weight_series(state["history"])
+    weights = state.weight_series()
     assert [w for _t, w in weights] == [0, 0, 10, 10, 25, 25, 0, 0]
-    assert report_html.number("[0.99]") == 0.99 and report_html.number("[1, 2]") is None
+    # the chart's points are the numbers the analysis measured, never parsed back from the display text
+    assert [y for _t, y in state.analysis_series()["success-rate"]] == [0.99, 0.99]
+    assert state.step_results[0]["analysis_numbers"] == {"success-rate": [0.99]}
+    assert report_html.seconds("4.2") == 4.2 and report_html.seconds(None) is None
     with pytest.raises(ValueError, match="no history"):
         report_html.release_html({"history": []})
     drill = report_html.drill_html({"target": "shop", "verdict": "passed", "time_to_detect_s": 4.2,
@@ -184,11 +188,11 @@ def test_an_interrupted_release_resumes_where_it_stopped():
     first = make(analyze=verdicts("Successful"), router=router)
     first.begin("v1", "v2")
     first.run(until=4)  # 10%, pause, analysis, 25% done
-    assert router.state["step_index"] == 4 and router.state["canary_weight"] == 25
+    assert router.state.step_index == 4 and router.state.canary_weight == 25
     resumed = make(analyze=verdicts("Successful", "Successful", "Successful"), router=router)
     assert resumed.begin("v1", "v2") is True
-    assert resumed.run()["phase"] == rel.HEALTHY
-    assert [e["event"] for e in router.state["history"]].count("started") == 1
+    assert resumed.run().phase == rel.HEALTHY
+    assert [e["event"] for e in router.state.history].count("started") == 1
 
 
 def test_a_new_version_waits_for_the_one_in_progress():
@@ -205,12 +209,12 @@ def test_pause_without_duration_and_inconclusive_wait_for_a_person():
     plan = [{"setWeight": 20}, {"pause": {}}, {"analysis": {}}, {"setWeight": 100}]
     r = make(plan=plan, analyze=verdicts("Inconclusive"), router=router)
     r.begin("v1", "v2")
-    assert r.run()["message"] == "CanaryPauseStep"
+    assert r.run().message == "CanaryPauseStep"
     r.resume()
     state = r.run()
-    assert state["phase"] == rel.PAUSED and state["message"] == "InconclusiveAnalysisRun"
+    assert state.phase == rel.PAUSED and state.message == "InconclusiveAnalysisRun"
     r.resume()
-    assert r.run()["phase"] == rel.HEALTHY
+    assert r.run().phase == rel.HEALTHY
 
 
 def test_retry_starts_an_aborted_release_from_step_zero():
@@ -219,7 +223,7 @@ def test_retry_starts_an_aborted_release_from_step_zero():
     r.begin("v1", "v2")
     r.run()
     r.retry()
-    assert router.state["step_index"] == 0 and router.state["aborted"] is False
+    assert router.state.step_index == 0 and router.state.aborted is False
     assert router.routing.canary_weight == 0 and router.routing.active is True
 
 
@@ -232,7 +236,7 @@ def test_bluegreen_needs_approval_and_never_splits():
     r.begin("v1", "v2", approved=True)
     r.run()
     assert [u["canary_weight"] for u in router.updates] == [0, 100, 0]
-    assert router.state["aborted"] is True
+    assert router.state.aborted is True
 
 
 @pytest.mark.parametrize("weight,active,expected", [
@@ -293,13 +297,13 @@ def test_an_abort_during_a_pause_ends_the_walk_on_stable_and_stays_in_the_histor
     r.begin("v1", "v2")
     state = r.run()
     assert done and clock() - done[0] <= 1.0  # seen at the next look, not at the end of the pause
-    assert state["aborted"] is True and state["phase"] == rel.DEGRADED
-    assert "INC-1" in state["message"] and "alice@lb1" in state["message"]
+    assert state.aborted is True and state.phase == rel.DEGRADED
+    assert "INC-1" in state.message and "alice@lb1" in state.message
     # after the abort, the walker never routed to the canary again
     assert router.updates[-1]["canary_weight"] == 0 and router.updates[-1]["active"] is False
     assert [u["canary_weight"] for u in router.updates] == [0, 10, 0]
-    events = [e["event"] for e in router.state["history"]]
-    assert events[-1] == "aborted" and router.state["history"][-1]["by"] == "alice@lb1"
+    events = [e["event"] for e in router.state.history]
+    assert events[-1] == "aborted" and router.state.history[-1]["by"] == "alice@lb1"
 
 
 def test_a_pause_during_a_timed_pause_holds_the_weight_until_a_resume():
@@ -308,15 +312,15 @@ def test_a_pause_during_a_timed_pause_holds_the_weight_until_a_resume():
     r = walker(router, PLAN, sleep=sleep)
     r.begin("v1", "v2")
     state = r.run()
-    assert state["phase"] == rel.PAUSED and state["canary_weight"] == 10 and "bob@lb1" in state["message"]
+    assert state.phase == rel.PAUSED and state.canary_weight == 10 and "bob@lb1" in state.message
     assert router.routing.canary_weight == 10 and len(router.updates) == 2
     # a re-run while paused changes nothing; after a resume it walks on to the end
     again = walker(router, PLAN)
-    assert again.begin("v1", "v2") is True and again.run()["phase"] == rel.PAUSED and again.changed is False
+    assert again.begin("v1", "v2") is True and again.run().phase == rel.PAUSED and again.changed is False
     person = rel.Release(router, clock=clock, sleep=clock.sleep)
     with person.operator():
         person.resume(by="bob@lb1")
-    assert walker(router, PLAN).run()["phase"] == rel.HEALTHY
+    assert walker(router, PLAN).run().phase == rel.HEALTHY
     assert router.routing.canary_weight == 100
 
 
@@ -327,12 +331,12 @@ def test_a_manual_promote_or_skip_during_a_pause_is_taken_into_account():
     r.begin("v1", "v2")
     begun = clock()
     r.run(until=3)  # the 60 s pause skipped after 5 s, then 50%
-    assert clock() - begun < 10 and router.state["canary_weight"] == 50
-    assert "step_skipped" in [e["event"] for e in router.state["history"]]
+    assert clock() - begun < 10 and router.state.canary_weight == 50
+    assert "step_skipped" in [e["event"] for e in router.state.history]
     sleep, _done = operator_at(clock() + 5, "promote", router, by="carol")
     state = walker(router, PLAN, sleep=sleep).run()
-    assert state["phase"] == rel.HEALTHY and router.routing.canary_weight == 100
-    assert router.state["history"][-1]["by"] == "carol"
+    assert state.phase == rel.HEALTHY and router.routing.canary_weight == 100
+    assert router.state.history[-1]["by"] == "carol"
 
 
 def test_an_abort_that_lands_between_the_walkers_read_and_write_is_obeyed():
@@ -341,7 +345,7 @@ def test_an_abort_that_lands_between_the_walkers_read_and_write_is_obeyed():
     class Racing(MemoryRouter):
         def reconcile(self, routing):
             change = super(Racing, self).reconcile(routing)
-            if routing.canary_weight == 50 and not self.state.get("aborted"):
+            if routing.canary_weight == 50 and not self.state.aborted:
                 person = rel.Release(self, clock=clock, sleep=clock.sleep)
                 with person.operator():
                     person.abort("racing abort", by="dave")
@@ -350,7 +354,7 @@ def test_an_abort_that_lands_between_the_walkers_read_and_write_is_obeyed():
     r = walker(router, [{"setWeight": 10}, {"setWeight": 50}, {"setWeight": 100}])
     r.begin("v1", "v2")
     state = r.run()
-    assert state["aborted"] is True and "dave" in state["message"]
+    assert state.aborted is True and "dave" in state.message
     assert router.routing.canary_weight == 0 and router.routing.active is False
 
 
@@ -361,14 +365,14 @@ def test_an_error_in_the_middle_of_a_walk_aborts_to_stable_and_says_why():
     r = walker(router, [{"setWeight": 10}, {"analysis": {}}, {"setWeight": 100}], analyze=broken)
     r.begin("v1", "v2")
     state = r.run()
-    assert state["aborted"] is True and router.routing.canary_weight == 0
-    assert "error at step 1 (analysis): TypeError" in state["message"]
+    assert state.aborted is True and router.routing.canary_weight == 0
+    assert "error at step 1 (analysis): TypeError" in state.message
     # on_error: pause holds the weight for a person instead
     router = MemoryRouter()
     r = walker(router, [{"setWeight": 10}, {"analysis": {}}, {"setWeight": 100}], analyze=broken, on_error="pause")
     r.begin("v1", "v2")
     state = r.run()
-    assert state["phase"] == rel.PAUSED and router.routing.canary_weight == 10 and "TypeError" in state["message"]
+    assert state.phase == rel.PAUSED and router.routing.canary_weight == 10 and "TypeError" in state.message
 
 
 def test_a_walker_whose_controller_went_away_stops_where_it_is_and_a_rerun_resumes():
@@ -378,9 +382,9 @@ def test_a_walker_whose_controller_went_away_stops_where_it_is_and_a_rerun_resum
     r.begin("v1", "v2")
     with pytest.raises(rel.ReleaseError, match="controller went away"):
         r.run()
-    assert router.state["phase"] == rel.PROGRESSING and router.state["step_index"] == 1
-    assert router.state["history"][-1]["event"] == "walker_stopped" and router.routing.canary_weight == 10
-    assert walker(router, PLAN).run()["phase"] == rel.HEALTHY
+    assert router.state.phase == rel.PROGRESSING and router.state.step_index == 1
+    assert router.state.history[-1]["event"] == "walker_stopped" and router.routing.canary_weight == 10
+    assert walker(router, PLAN).run().phase == rel.HEALTHY
 
 
 def test_an_abort_of_an_aborted_release_routes_again():
@@ -394,7 +398,7 @@ def test_an_abort_of_an_aborted_release_routes_again():
     with again.operator():
         again.abort("again", by="erin")
     assert router.routing.canary_weight == 0 and router.routing.active is False and again.changed is True
-    assert [e["event"] for e in router.state["history"]].count("aborted") == 1
+    assert [e["event"] for e in router.state.history].count("aborted") == 1
 
 
 @pytest.mark.parametrize("step,message", [

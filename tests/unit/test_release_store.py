@@ -23,7 +23,7 @@ def test_a_write_over_a_newer_state_is_refused(tmp_path):
     with pytest.raises(rs.StateConflict, match="from revision 1 to 2"):
         store.write({"phase": "Healthy"}, 1)
     saved = store.read()
-    assert saved["phase"] == "Paused" and saved["revision"] == 2 and saved["format"] == rs.STATE_FORMAT
+    assert saved["phase"] == "Paused" and saved["revision"] == 2
 
 
 def test_state_files_are_private_and_leave_no_temp_files(tmp_path):

@@ -1,11 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, progressive.delivery contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Ansible-controlled release: Argo's step plan (setWeight / pause / analysis) walked over a
-traffic router, the state kept where the router lives so an interrupted job resumes where it stopped.
-
-Phases follow Argo Rollouts: Progressing, Paused (a pause without duration, or an Inconclusive
-analysis, waits for a person), Healthy (promoted), Degraded (aborted: all traffic on stable).
+"""The walker and the operators' verbs: a Release applies its plan's steps to a router, one at a time,
+and a person's abort, pause, promote, skip, retry or set_weight changes the same state.
 
 The person wins: a walker holds the release's lease (one walker at a time) and re-reads the state
 before every change it makes and throughout every pause and analysis; an abort, pause, promote or skip
@@ -17,23 +14,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import datetime
 import time
 
-from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
+from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
+    ReleaseError, describe_step, pause_seconds, validate_plan)
+from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
+    DEGRADED, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, iso)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
     LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing, validate_weight
-
-DEFAULT_WEIGHTS = (10, 25, 50, 75)
-STRATEGIES = ("canary", "blueGreen")
-PROGRESSING, PAUSED, HEALTHY, DEGRADED = "Progressing", "Paused", "Healthy", "Degraded"
-FAILING = ("Failed", "Error")
-
-
-class ReleaseError(Exception):
-    """A plan or request that cannot be carried out; nothing was changed."""
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
 
 
 class Interrupted(BaseException):
@@ -41,86 +31,6 @@ class Interrupted(BaseException):
 
     A BaseException, as KeyboardInterrupt is: it must pass through the analysis engine, which turns
     every error of a measurement into an Error measurement."""
-
-
-def default_plan(weights=DEFAULT_WEIGHTS, pause="30s", analysis=True):
-    """10 -> 25 -> 50 -> 75 -> 100, a pause and an analysis at each step."""
-    steps = []
-    for weight in weights:
-        steps.append({"setWeight": weight})
-        if pause:
-            steps.append({"pause": {"duration": pause}})
-        if analysis:
-            steps.append({"analysis": {}})
-    steps.append({"setWeight": 100})
-    return steps
-
-
-def bluegreen_plan(pre_analysis=True, post_analysis=True):
-    """Never split: preview checked at 0%, one flip to 100%, checked again."""
-    steps = [{"analysis": {"when": "prePromotion"}}] if pre_analysis else []
-    steps.append({"setWeight": 100})
-    if post_analysis:
-        steps.append({"analysis": {"when": "postPromotion"}})
-    return steps
-
-
-def validate_plan(steps, strategy):
-    if strategy not in STRATEGIES:
-        raise ReleaseError("strategy must be canary or blueGreen, got %r" % strategy)
-    if not steps:
-        raise ReleaseError("the plan has no steps")
-    for i, step in enumerate(steps):
-        if not isinstance(step, dict):
-            raise ReleaseError("step %d must be a mapping such as {setWeight: 10}, got %r" % (i, step))
-        kinds = [k for k in ("setWeight", "pause", "analysis") if k in step]
-        if len(kinds) != 1 or len(step) != 1:
-            raise ReleaseError("step %d must have exactly one of setWeight, pause or analysis, got %s" % (i, step))
-        if kinds[0] == "setWeight":
-            if isinstance(step["setWeight"], bool) or not isinstance(step["setWeight"], int):
-                raise ReleaseError("step %d: setWeight must be an integer from 0 to 100, got %r (%s); write "
-                                   "setWeight: 10, without quotes" % (i, step["setWeight"],
-                                                                     type(step["setWeight"]).__name__))
-            try:
-                weight = validate_weight(step["setWeight"])
-            except Exception as e:
-                raise ReleaseError("step %d: %s" % (i, e))
-            if strategy == "blueGreen" and weight not in (0, 100):
-                raise ReleaseError("step %d: a blue-green release never splits traffic; setWeight must be 0 "
-                                   "or 100, got %d" % (i, weight))
-        if kinds[0] in ("pause", "analysis") and not isinstance(step[kinds[0]] or {}, dict):
-            raise ReleaseError("step %d: %s must be a mapping, got %r" % (i, kinds[0], step[kinds[0]]))
-        if kinds[0] == "pause":
-            duration = (step["pause"] or {}).get("duration")
-            if duration is not None:
-                try:
-                    pause_seconds(duration)
-                except ValueError as e:
-                    raise ReleaseError("step %d: pause duration %r: %s" % (i, duration, e))
-    return steps
-
-
-def pause_seconds(duration):
-    """A pause's duration ("30s", "5m", or a number of seconds) in seconds."""
-    if isinstance(duration, bool) or not isinstance(duration, (str, int, float)):
-        raise ValueError("a duration is a string such as 30s or a number of seconds")
-    seconds = parse_go_duration(duration) if isinstance(duration, str) else float(duration)
-    if not 0 <= seconds < 366 * 86400:
-        raise ValueError("must be from 0 to a year")
-    return seconds
-
-
-def weight_at(steps, index):
-    """The canary weight the plan has set once steps[:index] are done."""
-    weight = 0
-    for step in steps[:index]:
-        if "setWeight" in step:
-            weight = step["setWeight"]
-    return weight
-
-
-def _iso(t):
-    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 class Release(object):
@@ -134,13 +44,13 @@ class Release(object):
         """Without ``steps``/``strategy``, those of the release in progress (an operator's action on it)."""
         self.router = router
         self.store = router.state_store()
-        self.state = self.store.read()
-        self.revision = revision_of(self.state)
-        saved = self.state or {}
-        self.strategy = strategy or saved.get("strategy") or "canary"
-        self.steps = validate_plan(steps or saved.get("steps") or [{"setWeight": 100}], self.strategy)
+        self.state = ReleaseState.from_dict(self.store.read())
+        self.revision = self.state.revision if self.state else 0
+        saved = self.state or ReleaseState()
+        self.strategy = strategy or saved.strategy or "canary"
+        self.steps = validate_plan(steps or saved.steps or [{"setWeight": 100}], self.strategy)
         self.analyze = analyze
-        self.cohorts = cohorts or saved.get("cohorts") or {}
+        self.cohorts = cohorts or saved.cohorts or {}
         self.clock = clock or time.time
         self.sleep = sleep or time.sleep
         self.on_error = on_error
@@ -154,16 +64,12 @@ class Release(object):
     # ------------------------------------------------------------------ state
 
     def event(self, name, **details):
-        now = self.clock()
-        entry = dict(at=_iso(now), t=round(now, 3), event=name)
-        entry.update(details)
-        self.state["history"].append(entry)
-        return entry
+        return self.state.event(name, self.clock(), **details)
 
     def save(self):
         """Write the state over the revision read; StateConflict when someone else wrote since."""
         failpoint("state_save")
-        self.revision = self.store.write(self.state, self.revision)
+        self.revision = self.state.revision = self.store.write(self.state.to_dict(), self.revision)
         failpoint("state_saved")
 
     def refresh(self):
@@ -176,7 +82,7 @@ class Release(object):
         if stored is None:
             raise ReleaseError("the state of release '%s' beside the %s router was removed while a release was "
                                "walking; nothing more is changed" % (self.router.release, self.router.kind))
-        self.state, self.revision = stored, revision_of(stored)
+        self.state, self.revision = ReleaseState.from_dict(stored), revision_of(stored)
         return True
 
     def routing(self, weight, active=True):
@@ -193,9 +99,9 @@ class Release(object):
     def enforce(self):
         """Make the router say what the stored state says (after someone else's change)."""
         st = self.state
-        if st.get("aborted"):
+        if st.aborted:
             return self.route(0, active=False)
-        return self.route(st.get("canary_weight") or 0)
+        return self.route(st.canary_weight or 0)
 
     @contextlib.contextmanager
     def operator(self):
@@ -255,33 +161,39 @@ class Release(object):
         with self.store.mutex():
             self.refresh()
             st = self.state
-            if st and st.get("stable_version") == canary_version and st.get("canary_version") != canary_version \
-                    and (st["phase"] == HEALTHY or st.get("aborted")):
+            if st and st.stable_version == canary_version and st.canary_version != canary_version \
+                    and (st.phase == HEALTHY or st.aborted):
                 # already what serves (a later release of another version was rolled back): re-running
                 # an earlier playbook must not start a release that would put the old stable back
                 self.already_stable = True
                 return False
-            if st and st.get("canary_version") == canary_version:
+            if st and st.canary_version == canary_version:
                 # finished (promoted, or aborted until someone retries it): nothing to do, the verdict stands
-                return st["phase"] != HEALTHY and not st.get("aborted")
-            if st and st["phase"] in (PROGRESSING, PAUSED) and not st.get("aborted"):
+                return st.phase != HEALTHY and not st.aborted
+            if st and st.phase in (PROGRESSING, PAUSED) and not st.aborted:
                 raise ReleaseError("release '%s' is still rolling out %s (step %d, %s); abort or promote it before "
-                                   "releasing %s" % (self.router.release, st["canary_version"], st["step_index"],
-                                                     st["phase"], canary_version))
+                                   "releasing %s" % (self.router.release, st.canary_version, st.step_index,
+                                                     st.phase, canary_version))
             if self.strategy == "blueGreen" and not approved:
                 raise ReleaseError("a blue-green release switches all traffic at once: a person must approve it "
                                    "(approved: true)")
-            self.state = {"release": self.router.release, "strategy": self.strategy, "router": self.router.kind,
-                          "stable_version": stable_version, "canary_version": canary_version,
-                          "phase": PROGRESSING, "message": "", "aborted": False, "step_index": 0,
-                          "canary_weight": 0, "steps": self.steps, "cohorts": self.cohorts, "step_results": [],
-                          "history": [], "canary_traffic_since": None, "time_to_detect_s": None,
-                          "time_to_restore_s": None}
+            self.state = ReleaseState(release=self.router.release, strategy=self.strategy, router=self.router.kind,
+                                      stable_version=stable_version, canary_version=canary_version,
+                                      steps=self.steps, cohorts=self.cohorts, revision=self.revision)
             self.changed = True
             self.event("started", stable_version=stable_version, canary_version=canary_version, by=actor())
             self.route(0)
             self.save()
             return True
+
+    def preview_next(self, stable_version, canary_version, approved=True):
+        """Check mode: what the walk would do next - the release started (or picked up) and the next routing
+        change predicted; pauses and analyses are not run. Returns the next step."""
+        self.begin(stable_version, canary_version, approved)
+        nxt = self.state.next_step()
+        if self.state.phase == PROGRESSING and not self.state.aborted and "setWeight" in nxt:
+            self.route(nxt["setWeight"])
+        return nxt
 
     # ------------------------------------------------------------------ walking the plan
 
@@ -296,14 +208,14 @@ class Release(object):
                 with self.store.mutex():
                     self.refresh()
                     st = self.state
-                    if st["phase"] != PROGRESSING or st.get("aborted"):
+                    if st.phase != PROGRESSING or st.aborted:
                         break
-                    if st["step_index"] >= len(self.steps):
+                    if st.step_index >= len(self.steps):
                         self.promote()
                         break
-                    if st["step_index"] >= end:
+                    if st.step_index >= end:
                         break
-                    index = st["step_index"]
+                    index = st.step_index
                     long_step = self.start(index)
                 if long_step is not None:
                     outcome = long_step()
@@ -315,8 +227,8 @@ class Release(object):
                 if str(e) == "controller_gone":
                     self.stop_walking("the controller (ansible-playbook) went away")
                     raise ReleaseError("the controller went away; release '%s' stays at step %d, weight %d%%, "
-                                       "and a re-run resumes it" % (self.router.release, self.state["step_index"],
-                                                                    self.state["canary_weight"]))
+                                       "and a re-run resumes it" % (self.router.release, self.state.step_index,
+                                                                    self.state.canary_weight))
                 continue  # look at the new state at the top of the loop
             except StateConflict:
                 with self.store.mutex():
@@ -339,12 +251,12 @@ class Release(object):
         if "setWeight" in step:
             weight = step["setWeight"]
             change = self.route(weight)
-            st["canary_weight"] = weight
-            if weight > 0 and st["canary_traffic_since"] is None:
-                st["canary_traffic_since"] = self.clock()
+            st.canary_weight = weight
+            if weight > 0 and st.canary_traffic_since is None:
+                st.canary_traffic_since = self.clock()
             self.event("set_weight", step=index, weight=weight, router_changed=change.changed)
-            st["step_results"].append({"step": index, "weight": weight, "analysis_phase": None})
-            st["step_index"] = index + 1
+            st.step_results.append({"step": index, "weight": weight, "analysis_phase": None})
+            st.step_index = index + 1
             self.save()
             return None
         if "pause" in step:
@@ -373,16 +285,10 @@ class Release(object):
         """The end of a pause (``verdict`` None) or an analysis, from the state as it is now."""
         st = self.state
         if verdict is None:
-            st["step_index"] = index + 1
+            st.step_index = index + 1
             self.save()
             return
-        found = self.event("analysis", step=index, phase=verdict["phase"], message=verdict.get("message", ""),
-                           values=summarize_values(verdict.get("metrics")))
-        if st["step_results"]:
-            st["step_results"][-1].update(analysis_phase=verdict["phase"], analysis_values=found["values"])
-        else:
-            st["step_results"].append({"step": index, "weight": st["canary_weight"],
-                                       "analysis_phase": verdict["phase"], "analysis_values": found["values"]})
+        found = st.record_analysis(index, verdict, self.clock())
         if verdict["phase"] in FAILING:
             self.abort("analysis %s at step %d: %s" % (verdict["phase"], index, verdict.get("message", "")),
                        detected_at=found["t"])
@@ -390,18 +296,18 @@ class Release(object):
         if verdict["phase"] == "Inconclusive":
             st.update(phase=PAUSED, message="InconclusiveAnalysisRun")
             self.event("paused", step=index, reason="InconclusiveAnalysisRun")
-        st["step_index"] = index + 1
+        st.step_index = index + 1
         self.save()
 
     def fail_safe(self, error):
         """An error in the middle of a walk: never leave the canary serving unattended."""
         st = self.state
-        where = "step %d (%s)" % (st["step_index"], _describe_step(self.steps[st["step_index"]])) \
-            if st["step_index"] < len(self.steps) else "the promotion"
+        where = "step %d (%s)" % (st.step_index, describe_step(self.steps[st.step_index])) \
+            if st.step_index < len(self.steps) else "the promotion"
         reason = "error at %s: %s: %s" % (where, type(error).__name__, error)
         with self.store.mutex():
             self.refresh()
-            if self.state["phase"] == HEALTHY or self.state.get("aborted"):
+            if self.state.phase == HEALTHY or self.state.aborted:
                 return  # someone else already decided
             if self.on_error == "pause":
                 self.state.update(phase=PAUSED, message="error: %s" % reason)
@@ -421,7 +327,7 @@ class Release(object):
     def stop_walking(self, why):
         with self.store.mutex():
             self.refresh()
-            self.event("walker_stopped", reason=why, step=self.state["step_index"])
+            self.event("walker_stopped", reason=why, step=self.state.step_index)
             self.save()
 
     # ------------------------------------------------------------------ decisions (walker and operators)
@@ -430,21 +336,21 @@ class Release(object):
         """All traffic back on stable, cohorts included, in one router update. An abort of a release
         already aborted routes again (a re-run with corrected addresses repairs a wrong rollback)."""
         st = self.state
-        if st.get("aborted"):
+        if st.aborted:
             self.route(0, active=False)
             return st
         detected_at = detected_at or self.clock()
         self.route(0, active=False)
         restored_at = self.clock()
         self.changed = True
-        since = st.get("canary_traffic_since")
+        since = st.canary_traffic_since
         message = "RolloutAborted: %s" % reason
         if by:
-            message += " (by %s at %s)" % (by, _iso(restored_at))
+            message += " (by %s at %s)" % (by, iso(restored_at))
         st.update(phase=DEGRADED, aborted=True, message=message, canary_weight=0,
                   time_to_detect_s=round(detected_at - since, 3) if since else None,
                   time_to_restore_s=round(restored_at - detected_at, 3))
-        self.event("aborted", reason=reason, by=by or "analysis", time_to_restore_s=st["time_to_restore_s"])
+        self.event("aborted", reason=reason, by=by or "analysis", time_to_restore_s=st.time_to_restore_s)
         self.save()
         return st
 
@@ -454,42 +360,42 @@ class Release(object):
         self.route(100)
         self.changed = True
         st.update(phase=HEALTHY, message="", canary_weight=100, step_index=len(self.steps),
-                  stable_version=st["canary_version"])
-        self.event("promoted", version=st["canary_version"], **({"by": by} if by else {}))
+                  stable_version=st.canary_version)
+        self.event("promoted", version=st.canary_version, **({"by": by} if by else {}))
         self.save()
         return st
 
     def pause(self, by):
         """Hold the release at its current weight until a resume; a walker stops at its next look."""
         st = self.state
-        if st["phase"] != PROGRESSING or st.get("aborted"):
+        if st.phase != PROGRESSING or st.aborted:
             return st
-        st.update(phase=PAUSED, message="manually paused by %s at %s" % (by, _iso(self.clock())))
+        st.update(phase=PAUSED, message="manually paused by %s at %s" % (by, iso(self.clock())))
         self.changed = True
-        self.event("paused", reason="manual", by=by, step=st["step_index"], weight=st["canary_weight"])
+        self.event("paused", reason="manual", by=by, step=st.step_index, weight=st.canary_weight)
         self.save()
         return st
 
     def skip(self, by):
         """Past the current step (Argo's promote without --full): a pause or an analysis ends now."""
         st = self.state
-        if st.get("aborted") or st["phase"] == HEALTHY or st["step_index"] >= len(self.steps):
+        if st.aborted or st.phase == HEALTHY or st.step_index >= len(self.steps):
             return st
-        if st["phase"] == PAUSED:
+        if st.phase == PAUSED:
             return self.resume(by)
         self.changed = True
-        self.event("step_skipped", step=st["step_index"], by=by)
-        st["step_index"] += 1
+        self.event("step_skipped", step=st.step_index, by=by)
+        st.step_index += 1
         self.save()
         return st
 
     def resume(self, by=None):
         """Clear a pause (the operator's promote on a paused step); the next run goes on."""
         st = self.state
-        if st["phase"] != PAUSED:
+        if st.phase != PAUSED:
             return st
-        if st["message"] == "CanaryPauseStep":
-            st["step_index"] += 1
+        if st.message == "CanaryPauseStep":
+            st.step_index += 1
         st.update(phase=PROGRESSING, message="")
         self.changed = True
         self.event("resumed", **({"by": by} if by else {}))
@@ -499,7 +405,7 @@ class Release(object):
     def retry(self, by=None):
         """An aborted release starts again from step 0 (as Argo's retry)."""
         st = self.state
-        if not st.get("aborted"):
+        if not st.aborted:
             return st
         st.update(phase=PROGRESSING, aborted=False, message="", step_index=0, canary_weight=0,
                   canary_traffic_since=None, time_to_detect_s=None, time_to_restore_s=None, step_results=[])
@@ -514,21 +420,9 @@ class Release(object):
         self.route(weight, active=True)
         st = self.state
         if st:
-            if st["canary_weight"] != weight:
-                st["canary_weight"] = weight
+            if st.canary_weight != weight:
+                st.canary_weight = weight
                 self.event("set_weight", weight=weight, manual=True, by=by)
                 self.save()
 
 
-def _describe_step(step):
-    kind = next(iter(step))
-    return "%s %s" % (kind, step[kind]) if kind != "analysis" else "analysis"
-
-
-def summarize_values(metrics):
-    """metric name -> its last measured value, for the timeline."""
-    out = {}
-    for m in metrics or []:
-        measurements = m.get("measurements") or []
-        out[m["name"]] = measurements[-1]["value"] if measurements else None
-    return out
