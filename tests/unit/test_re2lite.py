@@ -12,6 +12,7 @@ import re
 import pytest
 
 from ansible_collections.progressive.delivery.plugins.module_utils import re2lite
+from ansible_collections.progressive.delivery.plugins.module_utils.re2lite import matcher as _matcher  # noqa: F401 (re2lite.matcher)
 from ansible_collections.progressive.delivery.plugins.module_utils.re2lite import RegexError, compile_regex, search
 
 SEED = 1607
@@ -216,7 +217,7 @@ def test_the_cost_callback_can_stop_a_long_match():
 
 
 def test_the_transition_cache_stays_bounded(monkeypatch):
-    monkeypatch.setattr(re2lite, "_CACHE_WEIGHT", 50)
+    monkeypatch.setattr(re2lite.matcher, "_CACHE_WEIGHT", 50)  # where the matcher reads it
     rx = re2lite.Regex("(a|b|c)*[abc]{20}d")
     assert rx.search("abc" * 2000) is False
     assert rx._weight <= 50 + len(rx.prog) + 1
