@@ -11,11 +11,14 @@ __metaclass__ = type
 import copy
 import os
 import signal
+import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import ROUTER_ARG_SPEC
+from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import Gate as GateSettings
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import gate_argument_spec, source_option
+from ansible_collections.progressive.delivery.plugins.module_utils.guard import Guard
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
@@ -40,6 +43,11 @@ def argument_spec(**extra):
         pause=dict(type="str", default="30s"),
         analysis=source_option(required=False),
         on_error=dict(type="str", choices=["abort", "pause"], default="abort"),
+        guard=dict(type="dict", default={}, options=dict(
+            enabled=dict(type="bool", default=True),
+            interval=dict(type="str", default="15s"),
+            failures=dict(type="int", default=2),
+        )),
     )
     return spec
 
@@ -75,9 +83,16 @@ class Gate(object):
                                    "template or template_name)" % state.step_index)
         known = {"canary-version": state.canary_version, "stable-version": state.stable_version,
                  "release": state.release}
-        run = self.gate.run(source, known_args=known, sleep=sleep, where="analysis")
+        run = self.gate.run(source, known_args=known, sleep=sleep, where="analysis", role="step")
         out = run.to_dict()
         return {"phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
+
+    def guard_measure(self, state):
+        """One measurement of each guard metric (the template's metrics but the step-only ones)."""
+        known = {"canary-version": state.canary_version, "stable-version": state.stable_version,
+                 "release": state.release}
+        return self.gate.run(self.source, known_args=known, mode="once", where="guard", role="guard").to_dict()[
+            "metrics"]
 
 
 def release_for(module):
@@ -90,7 +105,21 @@ def release_for(module):
         return rel.Release(router, cohorts=cohorts)
     gate = Gate(module) if params.get("analysis") else None
     return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts,
-                       on_error=params["on_error"], alive=controller_alive())
+                       on_error=params["on_error"], alive=controller_alive(), guard=guard_for(params, gate))
+
+
+def guard_for(params, gate):
+    """The guard the options ask for: on by default wherever there is an analysis."""
+    options = params.get("guard") or {}
+    if gate is None or not options.get("enabled", True):
+        return None
+    try:
+        interval = parse_go_duration(options.get("interval") or "15s")
+    except ValueError as e:
+        raise rel.ReleaseError("guard.interval: %s" % e)
+    if interval <= 0 or options.get("failures", 2) < 1:
+        raise rel.ReleaseError("guard.interval must be above 0 and guard.failures 1 or more")
+    return Guard(gate.guard_measure, interval, options.get("failures", 2), clock=time.time)
 
 
 def _ancestors(pid):

@@ -16,10 +16,11 @@ import copy
 
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
     ON_EMPTY, AnalysisRun, AnalysisSpecError, PrometheusProvider, Providers, prepare, validate)
+from ansible_collections.progressive.delivery.plugins.module_utils.argo import read_argo
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     PROMETHEUS_ARG_SPEC, prometheus_options)
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.k8s import read_object, read_secret_value
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import read_secret_value
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import Redactor
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import (
     load_template_file, pick_templates)
@@ -90,7 +91,7 @@ class ClusterTemplates(object):
 
     def template(self, name, cluster_scope):
         kind = "ClusterAnalysisTemplate" if cluster_scope else "AnalysisTemplate"
-        return read_object(self.client, kind, name, None if cluster_scope else self.namespace)
+        return read_argo(self.client, kind, name, None if cluster_scope else self.namespace)
 
     def secret(self, name, key):
         return read_secret_value(self.client, name, key, self.namespace)
@@ -114,6 +115,24 @@ def load_templates(source, cluster):
             return found[0] if found else cluster.template(name, ref_scope)
         return chosen, lookup
     return [cluster.template(n, scope) for n in names], cluster.template
+
+
+GUARD_ONLY = "progressive.delivery/guard-only"
+STEP_ONLY = "progressive.delivery/step-only"
+
+
+def metric_roles(templates):
+    """metric name -> "guard" or "step" for the metrics a template reserves to one of them, from its annotations
+    (``progressive.delivery/guard-only: "errors-sprt"``, ``progressive.delivery/step-only: "latency-p99, cpu"``);
+    annotations survive a real cluster, where an unknown field in a metric would be pruned."""
+    roles = {}
+    for template in templates or []:
+        notes = ((template or {}).get("metadata") or {}).get("annotations") or {}
+        for key, role in ((GUARD_ONLY, "guard"), (STEP_ONLY, "step")):
+            for name in str(notes.get(key) or "").split(","):
+                if name.strip():
+                    roles[name.strip()] = role
+    return roles
 
 
 class Gate(object):
@@ -144,11 +163,16 @@ class Gate(object):
         return cls(ClusterTemplates(connect, params.get("namespace") or "default"), providers,
                    on_empty=params.get("on_empty") or "fail", max_duration=max_duration, warn=warn)
 
-    def prepare(self, source, mode="run", known_args=None, where="analysis"):
-        """The metrics of ``source`` ready to measure, and the secret values to hide; warns of undeclared args."""
+    def prepare(self, source, mode="run", known_args=None, where="analysis", role=None):
+        """The metrics of ``source`` ready to measure, and the secret values to hide; warns of undeclared args.
+
+        ``role`` ("step" or "guard") leaves out the metrics the templates reserve for the other one."""
         templates, lookup = load_templates(source, self.cluster)
         metrics, secrets, ignored = prepare(templates, source.get("args") or {}, lookup, self.cluster.secret, mode,
                                             known_args=known_args)
+        if role:
+            reserved = metric_roles(templates)
+            metrics = [m for m in metrics if reserved.get(m.name, role) == role]
         self.redactor.add(secrets)
         self.redactor.add(self.providers.secrets(metrics))
         self.ignored = ignored
@@ -158,7 +182,7 @@ class Gate(object):
                 self.warn(undeclared_warning(where, name))
         return metrics, secrets
 
-    def run(self, source, known_args=None, mode="run", sleep=None, where="analysis"):
+    def run(self, source, known_args=None, mode="run", sleep=None, where="analysis", role=None):
         """Run the analysis ``source`` describes to a verdict (an AnalysisRun).
 
         Fails closed: provider errors, malformed answers, timeouts and exceptions while evaluating a condition
@@ -167,7 +191,7 @@ class Gate(object):
         the preview pod hash) fill arguments the templates declare without a value and the caller left out, as
         Argo Rollouts fills ``valueFrom.podTemplateHashValue``. ``sleep`` waits between measurements (a walker's
         sleep may stop the run when a person intervenes)."""
-        metrics, secrets = self.prepare(source, mode, known_args, where)
+        metrics, secrets = self.prepare(source, mode, known_args, where, role)
         return self.run_metrics(metrics, secrets, sleep)
 
     def run_metrics(self, metrics, secrets, sleep=None):

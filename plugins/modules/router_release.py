@@ -73,6 +73,31 @@ options:
     type: str
     choices: [abort, pause]
     default: abort
+  guard:
+    description:
+      - Fail fast, pass slow. Wherever the plan has an analysis, the gate's metrics are also measured on a
+        short interval of their own through every pause and analysis step while the canary takes traffic
+        (after the switch, for blue-green). The guard can only abort - when one metric fails O(guard.failures)
+        measurements in a row - never promote or shorten a step; a measurement in Error neither counts nor
+        clears a streak (the step analysis fails closed on missing data). The abort names the metric and keeps
+        the measurements that decided in the history (C(guard_tripped)).
+      - A template reserves metrics to the guard or to the steps with the annotations
+        C(progressive.delivery/guard-only) and C(progressive.delivery/step-only) (comma-separated metric names).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Whether the guard runs.
+        type: bool
+        default: true
+      interval:
+        description: How often the guard measures (a Go duration); about the scrape interval.
+        type: str
+        default: 15s
+      failures:
+        description: Failed measurements of one metric in a row that abort the release.
+        type: int
+        default: 2
   approved:
     description: A person approves a blue-green release (required for O(strategy=blueGreen)).
     type: bool

@@ -411,3 +411,58 @@ def test_an_abort_of_an_aborted_release_routes_again():
 def test_plans_with_wrong_types_are_refused_before_anything_runs(step, message):
     with pytest.raises(rel.ReleaseError, match=message):
         rel.validate_plan([step], "canary")
+
+
+# ---------------------------------------------------------------- the guard: fail fast, pass slow (issue 13)
+
+def guard_of(phases_by_check, interval=5, failures=2):
+    """A Guard whose measurements answer the given phases in turn (one list entry a check)."""
+    from ansible_collections.progressive.delivery.plugins.module_utils.guard import Guard
+    answers = list(phases_by_check)
+
+    def measure(state):
+        phase = answers.pop(0) if answers else "Successful"
+        return [{"name": "success-rate", "phase": phase, "message": "",
+                 "measurements": [{"value": "[0.7]" if phase == "Failed" else "[0.999]", "number": [0.7]}]}]
+    return Guard(measure, interval, failures, clock=clock)
+
+
+GUARDED = [{"setWeight": 10}, {"pause": {"duration": "5m"}}, {"analysis": {}}, {"setWeight": 50},
+           {"pause": {"duration": "5m"}}, {"analysis": {}}, {"setWeight": 100}]
+
+
+def test_the_guard_aborts_a_bad_canary_long_before_its_pause_ends():
+    router = MemoryRouter()
+    r = walker(router, GUARDED, analyze=verdicts("Successful", "Successful"),
+               guard=guard_of(["Error", "Failed", "Failed"]))
+    r.begin("v1", "v2")
+    started = clock()
+    state = r.run()
+    assert state.aborted and router.routing.canary_weight == 0
+    assert clock() - started < 20  # three looks 5 s apart, not the 5-minute pause
+    assert state.time_to_detect_s <= 10.0
+    tripped = state.events("guard_tripped")[0]
+    assert tripped["metric"] == "success-rate" and [m["value"] for m in tripped["measurements"]] == ["[0.7]"] * 2
+    assert state.events("aborted")[0]["by"] == "guard" and "guard: success-rate failed 2" in state.message
+    assert not state.events("analysis")  # the step analysis never had to run
+
+
+def test_the_guard_never_aborts_a_healthy_canary_nor_promotes_it_early():
+    router = MemoryRouter()
+    r = walker(router, GUARDED, analyze=verdicts("Successful", "Successful"),
+               guard=guard_of(["Failed", "Successful", "Failed", "Error", "Successful"] * 30))
+    r.begin("v1", "v2")
+    started = clock()
+    state = r.run()
+    assert state.phase == rel.HEALTHY
+    assert clock() - started >= 600 + 6  # both pauses and both analyses: the plan's own time, never less
+    assert not state.events("guard_tripped")
+
+
+def test_a_person_promote_during_a_pause_stands_against_the_guard():
+    router = MemoryRouter()
+    sleep, _done = operator_at(clock() + 3, "promote", router, by="frank")
+    r = walker(router, GUARDED, sleep=sleep, guard=guard_of(["Failed"] * 10, interval=5))
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state.phase == rel.HEALTHY and not state.aborted

@@ -17,6 +17,7 @@ import contextlib
 import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
+from ansible_collections.progressive.delivery.plugins.module_utils.guard import GuardTripped
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
     ReleaseError, describe_step, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
@@ -40,7 +41,7 @@ class Release(object):
     ``poll`` is how often a waiting walker looks at the state again."""
 
     def __init__(self, router, steps=None, strategy=None, analyze=None, cohorts=None, clock=None, sleep=None,
-                 on_error="abort", alive=None, poll=1.0):
+                 on_error="abort", alive=None, poll=1.0, guard=None):
         """Without ``steps``/``strategy``, those of the release in progress (an operator's action on it)."""
         self.router = router
         self.store = router.state_store()
@@ -56,6 +57,7 @@ class Release(object):
         self.on_error = on_error
         self.alive = alive or (lambda: True)
         self.poll = poll
+        self.guard = guard  # a guard.Guard: looks during every wait, may only abort
         self.walker = None
         self.changed = False
         self.already_stable = False
@@ -147,6 +149,8 @@ class Release(object):
                 raise Interrupted("controller_gone")
             if revision_of(self.store.read()) != self.revision:
                 raise Interrupted("changed")
+            if self.guard:
+                self.guard.look(self.state)
             self._renew()
             left = deadline - self.clock()
             if left <= 0:
@@ -230,6 +234,12 @@ class Release(object):
                                        "and a re-run resumes it" % (self.router.release, self.state.step_index,
                                                                     self.state.canary_weight))
                 continue  # look at the new state at the top of the loop
+            except GuardTripped as tripped:
+                with self.store.mutex():
+                    self.refresh()
+                    if self.state.active:  # a person's decision meanwhile stands
+                        self.trip(tripped.trip)
+                continue
             except StateConflict:
                 with self.store.mutex():
                     self.refresh()
@@ -298,6 +308,12 @@ class Release(object):
             self.event("paused", step=index, reason="InconclusiveAnalysisRun")
         st.step_index = index + 1
         self.save()
+
+    def trip(self, evidence):
+        """The guard's abort, with the measurements that decided it."""
+        self.event("guard_tripped", metric=evidence["metric"], measurements=evidence["measurements"],
+                   checks=evidence["checks"])
+        self.abort(evidence["reason"], detected_at=evidence["at"], by="guard")
 
     def fail_safe(self, error):
         """An error in the middle of a walk: never leave the canary serving unattended."""
