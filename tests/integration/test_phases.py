@@ -58,7 +58,7 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
         "plan_ingress_url": "http://127.0.0.1:%d/" % port,
         "plan_bluegreen": {"name": "shop-db", "stable_version": "v1", "new_version": "v2", "approved": True,
                            "nginx": dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % bg_port)},
-        "plan_notify": {"notify_grafana_url": grafana.url},
+        "plan_notify": {"grafana": {"url": grafana.url}},
         "plan_report_dir": str(tmp_path / "reports")}
     gen = None
     try:
@@ -159,7 +159,7 @@ def test_the_plan_on_kubernetes_twice(playbook, kube, tmp_path, grafana):
             "plan_ingress_url": "http://127.0.0.1:%d/" % port, "plan_poll_seconds": 1,
             "plan_release_timeout": 120, "plan_drill_timeout": 60, "plan_slo": 0.95,
             "plan_bluegreen": {"name": "orders", "image": "registry.local/orders:8", "volume_claim": "orders-data"},
-            "plan_notify": {"notify_grafana_url": grafana.url},
+            "plan_notify": {"grafana": {"url": grafana.url}},
             "plan_manifest_dir": str(tmp_path / "manifests"), "plan_report_dir": str(tmp_path / "reports")}
         runs = [run(playbook, kube, "site.yml", variables) for _i in range(2)]
     finally:

@@ -57,7 +57,7 @@ def test_emergency_rollback_of_a_team_needs_confirmation_then_verifies_and_tells
     reacts = [mid_canary(kube, namespace, n, team) for n in names]
     variables = {"emergency_rollback_namespace": namespace, "emergency_rollback_label_selectors": ["team=%s" % team],
                  "emergency_rollback_reason": "INC-42 error budget", "emergency_rollback_timeout": 30,
-                 "emergency_rollback_notify": {"notify_grafana_url": grafana.url, "notify_grafana_token": "s3cr3t"}}
+                 "emergency_rollback_notify": {"grafana": {"url": grafana.url, "token": "s3cr3t"}}}
     rc, _tasks, out = run(playbook, kube, "emergency_rollback.yml", variables)
     assert rc != 0 and "2 rollouts match (%s, %s)" % tuple(names) in out and "emergency_rollback_confirm=true" in out
     assert all("abort" not in controller.get(client, namespace, n)["status"] for n in names)
@@ -175,6 +175,7 @@ def test_post_release_watch_changes_nothing_when_healthy_and_rolls_back_a_regres
                  "post_release_watch_analysis": {
                      "template_file": os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml"),
                      "args": {"canary-version": "v2"}},
+                 # the flat notify_* keys of earlier releases (deprecated) still reach the notify role
                  "post_release_watch_notify": {"notify_grafana_url": grafana.url}}
     try:
         harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{version="v2"}[10s])) > 0'),
@@ -207,7 +208,7 @@ def test_canary_release_annotates_start_and_rollback_and_writes_its_report(playb
                  "canary_release_analysis": {"template_file": os.path.join(harness.ROOT, "sandbox", "files",
                                                                            "slo-templates.yaml")},
                  "canary_release_prometheus_url": stack.prometheus.url,
-                 "canary_release_notify": {"notify_grafana_url": grafana.url},
+                 "canary_release_notify": {"grafana": {"url": grafana.url}},
                  "canary_release_report_dir": str(tmp_path)}
     try:
         harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="rel"}[10s])) > 0'),
