@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.progressive.delivery.plugins.module_utils import detection
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
     ERROR, SUCCESSFUL, evaluate_conditions)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, compile_expr
@@ -33,7 +34,10 @@ RULES = {
     "short-abort-scale-down": ("error", "abortScaleDownDelaySeconds below twice the stated p99 request time"),
     "stateful-auto-promotion": ("error", "blue-green for a stateful workload with autoPromotionEnabled true"),
     "weights-not-increasing": ("error", "setWeight steps that do not increase"),
+    "slow-detection": ("warning", "a failing canary could serve users longer than the detection target (120 s by "
+                                  "default) before it is aborted"),
 }
+DEFAULT_DETECTION_TARGET = 120.0
 HASH_LABELS = ("rollouts-pod-template-hash", "rollouts_pod_template_hash")
 
 
@@ -206,8 +210,56 @@ def _empty_result(tpl, base, metric):
     return []
 
 
-def lint(documents, known_templates=(), p99_seconds=None):
-    """Findings for every Rollout and (Cluster)AnalysisTemplate among ``documents``."""
+def _slow_detection(obj, path, steps, template_docs, background, target):
+    """The plan's detection bound (detection.py) against the target; a finding, or None."""
+    def step_seconds(step):
+        refs = (step.get("analysis") or {}).get("templates") or []
+        return detection.analysis_failure_seconds([template_docs.get(r.get("templateName") or r.get(
+            "clusterTemplateName")) for r in refs] if refs else list(template_docs.values()))
+    found = detection.bound(steps, step_seconds, background)
+    if found <= target:
+        return None, found
+    return Finding("slow-detection", obj, path,
+                   "a canary that fails from its first request serves users for up to %s before it is aborted "
+                   "(target %gs): the pauses before the first analysis, then initialDelay + interval x "
+                   "(failureLimit + 1) of its slowest metric" % (detection.describe(found), target),
+                   "add a background analysis with a short interval (Argo: spec.strategy.canary.analysis; Ansible "
+                   "as the controller: the guard), or shorten the first pause and the analysis interval"), found
+
+
+def lint_detection(docs, target=DEFAULT_DETECTION_TARGET, release_plans=()):
+    """slow-detection findings for Rollouts and for router_release plans; also each plan's bound in seconds."""
+    template_docs = dict(((d.get("metadata") or {}).get("name"), d) for d in docs
+                         if d.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"))
+    findings, bounds = [], {}
+    for ro in [d for d in docs if d.get("kind") == "Rollout"]:
+        canary = ((ro.get("spec") or {}).get("strategy") or {}).get("canary")
+        if canary is None or not canary.get("steps"):
+            continue
+        if not canary.get("analysis") and not any("analysis" in step for step in canary["steps"]):
+            continue  # no-analysis says it already
+        refs = (canary.get("analysis") or {}).get("templates") or []
+        background = detection.analysis_failure_seconds(
+            [template_docs.get(r.get("templateName") or r.get("clusterTemplateName")) for r in refs]) if refs else None
+        finding, bounds[label(ro)] = _slow_detection(ro, "spec.strategy.canary.steps", canary["steps"], template_docs,
+                                                     background, target)
+        findings += [finding] if finding else []
+    for plan in release_plans or ():
+        guard = plan.get("guard") or {}
+        background = detection.guard_seconds(guard.get("interval") or "15s", guard.get("failures") or 2) \
+            if guard.get("enabled", True) and plan.get("analysis", True) else None
+        obj = {"kind": "ReleasePlan", "metadata": {"name": plan.get("name", "plan")}}
+        chosen = dict((n, template_docs[n]) for n in plan.get("templates") or [] if n in template_docs) or template_docs
+        finding, bounds[label(obj)] = _slow_detection(obj, "steps", plan.get("steps") or [], chosen, background, target)
+        findings += [finding] if finding else []
+    return findings, bounds
+
+
+def lint(documents, known_templates=(), p99_seconds=None, detection_target=DEFAULT_DETECTION_TARGET,
+         release_plans=(), bounds=None):
+    """Findings for every Rollout and (Cluster)AnalysisTemplate among ``documents``, and for ``release_plans``
+    (router_release plans: name, steps, guard, templates); ``bounds`` (a dict) receives each plan's detection
+    bound."""
     docs = [d for d in documents if isinstance(d, dict)]
     templates = set((d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs
                     if d.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"))
@@ -222,4 +274,7 @@ def lint(documents, known_templates=(), p99_seconds=None):
             findings += lint_rollout(doc, templates, p99_seconds)
         elif doc.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"):
             findings += lint_template(doc, hash_args)
-    return findings
+    slow, found = lint_detection(docs, detection_target, release_plans)
+    if bounds is not None:
+        bounds.update(found)
+    return findings + slow

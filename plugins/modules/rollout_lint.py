@@ -27,6 +27,11 @@ description:
   - C(stateful-auto-promotion) (error) - blue-green for a stateful workload (a PVC volume, or the annotation
     C(progressive.delivery/stateful=true)) with autoPromotionEnabled true.
   - C(weights-not-increasing) (error) - setWeight steps that do not increase.
+  - C(slow-detection) (warning) - the plan's detection bound, the longest a canary that fails from its first
+    request serves users before it is aborted, is above O(detection_target) - the pauses before the first
+    analysis, then C(initialDelay + interval x (failureLimit + 1)) of its slowest metric, or the background
+    analysis (Argo) or the guard (Ansible as the controller) when sooner. Checked for Rollouts and for
+    O(release_plans). Every plan's bound is returned in RV(detection_bounds).
 options:
   manifests:
     description: Manifests (dicts, or a list of them) to check.
@@ -50,6 +55,36 @@ options:
       - The p99 request time of the service, for C(short-abort-scale-down). A Rollout's annotation
         C(progressive.delivery/p99-request-seconds) overrides it.
     type: float
+  detection_target:
+    description: Seconds, for C(slow-detection) (the guide promises a rollback within 2 minutes).
+    type: float
+    default: 120
+  release_plans:
+    description:
+      - Plans of M(progressive.delivery.router_release) (Ansible as the controller) to check for C(slow-detection),
+        their metrics taken from the templates among the manifests.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: A name for the findings.
+        type: str
+        required: true
+      steps:
+        description: The plan's steps, as router_release takes them.
+        type: list
+        elements: dict
+        required: true
+      templates:
+        description: Names of the templates its analysis steps use (all templates among the manifests when empty).
+        type: list
+        elements: str
+        default: []
+      guard:
+        description: The plan's guard, as router_release takes it (on by default, 15s, 2 failures).
+        type: dict
+        default: {}
   fail_on:
     description: Fail the task on findings of this severity or worse (C(never) to only report).
     type: str
@@ -103,6 +138,13 @@ counts:
   description: Findings by severity.
   returned: always
   type: dict
+detection_bounds:
+  description:
+    - For each Rollout with canary steps and each release plan (C(Kind/name), a release plan as C(ReleasePlan/name)),
+      the longest a failing canary serves before it is aborted, in seconds (null when nothing bounds it).
+  returned: always
+  type: dict
+  sample: {"Rollout/checkout": 480.0, "ReleasePlan/checkout-guarded": 30.0}
 checked:
   description: Objects checked, as C(Kind/name).
   returned: always
@@ -122,6 +164,13 @@ def main():
         known_templates=dict(type="list", elements="str", default=[]),
         p99_request_seconds=dict(type="float"),
         fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
+        detection_target=dict(type="float", default=lint.DEFAULT_DETECTION_TARGET),
+        release_plans=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            steps=dict(type="list", elements="dict", required=True),
+            templates=dict(type="list", elements="str", default=[]),
+            guard=dict(type="dict", default={}),
+        )),
     ), required_one_of=[("manifests", "files")], supports_check_mode=True)
     params = module.params
     documents = []
@@ -132,10 +181,13 @@ def main():
             documents += load_yaml_documents(path)
     except TemplateError as e:
         module.fail_json(msg=str(e))
-    findings = lint.lint(documents, params["known_templates"], params["p99_request_seconds"])
+    bounds = {}
+    findings = lint.lint(documents, params["known_templates"], params["p99_request_seconds"],
+                         params["detection_target"], params["release_plans"], bounds)
     counts = dict((s, sum(1 for f in findings if f["severity"] == s)) for s in lint.SEVERITIES)
     checked = [lint.label(d) for d in documents if isinstance(d, dict) and d.get("kind") in lint.KINDS]
-    result = dict(changed=False, findings=findings, counts=counts, checked=checked)
+    result = dict(changed=False, findings=findings, counts=counts, checked=checked,
+                  detection_bounds=dict((k, None if v == float("inf") else round(v, 3)) for k, v in bounds.items()))
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[params["fail_on"]]
     summary = "; ".join("%s %s %s: %s" % (f["severity"], f["rule"], f["object"], f["path"]) for f in findings)
     if any(f["severity"] in failing for f in findings):

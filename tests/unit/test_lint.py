@@ -23,7 +23,7 @@ def rollout(steps=None, **canary):
     analysis = {"templates": [{"templateName": "success-rate"}],
                 "args": [{"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}]}
     strategy = {"steps": steps if steps is not None else [
-        {"setWeight": 10}, {"pause": {"duration": "1m"}}, {"analysis": copy.deepcopy(analysis)},
+        {"setWeight": 10}, {"pause": {"duration": "30s"}}, {"analysis": copy.deepcopy(analysis)},
         {"setWeight": 50}, {"pause": {"duration": "1m"}}, {"analysis": copy.deepcopy(analysis)}, {"setWeight": 100}],
         "abortScaleDownDelaySeconds": 30}
     strategy.update(canary)
@@ -150,3 +150,53 @@ def test_every_rule_is_tested_here():
     import sys
     source = open(sys.modules[__name__].__file__).read()
     assert all(rule in source for rule in lint.RULES)
+
+
+# ---------------------------------------------------------------- a plan's detection bound (issue 13)
+
+GUIDE_TEMPLATE = {"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "slo"},
+                  "spec": {"metrics": [
+                      {"name": "success-rate", "interval": "60s", "count": 5, "failureLimit": 2,
+                       "successCondition": "len(result) > 0 && result[0] >= 0.999",
+                       "provider": {"prometheus": {"query": "x{rollouts_pod_template_hash=\"{{args.h}}\"}"}}},
+                      {"name": "latency-p99", "interval": "60s", "count": 5, "failureLimit": 2, "initialDelay": "30s",
+                       "successCondition": "len(result) > 0 && result[0] < 0.5",
+                       "provider": {"prometheus": {"query": "y{rollouts_pod_template_hash=\"{{args.h}}\"}"}}}]}}
+GUIDE_STEPS = [{"setWeight": 10}, {"pause": {"duration": "5m"}}, {"analysis": {"templates": [{"templateName": "slo"}]}},
+               {"setWeight": 25}, {"pause": {"duration": "5m"}}, {"analysis": {"templates": [{"templateName": "slo"}]}}]
+
+
+def guide_rollout(background=False):
+    canary = {"steps": GUIDE_STEPS}
+    if background:
+        canary["analysis"] = {"templates": [{"templateName": "guard"}]}
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "checkout"},
+            "spec": {"strategy": {"canary": canary}}}
+
+
+def test_the_guides_plan_is_flagged_and_its_bound_is_the_pause_and_three_failed_minutes():
+    bounds = {}
+    found = lint.lint([guide_rollout(), GUIDE_TEMPLATE], bounds=bounds)
+    slow = [f for f in found if f["rule"] == "slow-detection"]
+    assert len(slow) == 1 and slow[0]["severity"] == "warning" and "510s" in slow[0]["message"]
+    # 5 min of pause, then the slowest metric: 30 s initialDelay + 60 s x (2 + 1)
+    assert bounds == {"Rollout/checkout": 510.0}
+
+
+def test_a_background_analysis_or_the_guard_brings_the_bound_under_the_target():
+    guard = {"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "guard"},
+             "spec": {"metrics": [{"name": "errors", "interval": "10s", "failureLimit": 1,
+                                   "successCondition": "len(result) > 0 && result[0] < 0.01",
+                                   "provider": {"prometheus": {"query": "z{rollouts_pod_template_hash=\"{{args.h}}\"}"}}}]}}
+    bounds = {}
+    found = lint.lint([guide_rollout(background=True), GUIDE_TEMPLATE, guard], bounds=bounds)
+    assert not [f for f in found if f["rule"] == "slow-detection"] and bounds["Rollout/checkout"] == 20.0
+    plans = [{"name": "guarded", "steps": GUIDE_STEPS, "guard": {"interval": "15s", "failures": 2}},
+             {"name": "unguarded", "steps": GUIDE_STEPS, "guard": {"enabled": False}},
+             {"name": "held", "steps": [{"setWeight": 10}, {"pause": {}}, {"analysis": {}}], "guard": {"enabled": False}}]
+    bounds = {}
+    found = lint.lint([GUIDE_TEMPLATE], release_plans=plans, bounds=bounds)
+    assert bounds["ReleasePlan/guarded"] == 30.0 and bounds["ReleasePlan/unguarded"] == 510.0
+    assert bounds["ReleasePlan/held"] == float("inf")
+    assert sorted(f["object"] for f in found if f["rule"] == "slow-detection") == ["ReleasePlan/held",
+                                                                                    "ReleasePlan/unguarded"]
