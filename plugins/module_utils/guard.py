@@ -55,7 +55,9 @@ class Guard(object):
             if phase == "Failed":
                 self.streaks.setdefault(name, []).append({
                     "at": round(now, 3), "weight": state.canary_weight, "value": last.get("value"),
-                    "number": last.get("number"), "message": metric.get("message") or last.get("message", "")})
+                    "number": last.get("number"), "message": metric.get("message") or last.get("message", ""),
+                    "conditions": dict((k, metric[k + "_condition"]) for k in ("success", "failure")
+                                       if metric.get(k + "_condition"))})
             elif phase in ("Successful", "Inconclusive"):
                 self.streaks[name] = []
             streak = self.streaks.get(name) or []

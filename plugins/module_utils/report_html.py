@@ -82,13 +82,15 @@ def release_html(state):
     verdict = state.verdict.replace("_", " ")
     charts = [svg_plot("canary weight set at the router", [("canary weight", COLORS[0], "",
                                                             state.weight_series())], 100, "%", duration)]
+    limits = state.thresholds()
     for i, (name, points) in enumerate(sorted(state.analysis_series().items())):
-        top = max(y for _t, y in points) * 1.2 or 1.0
-        charts.append(svg_plot("analysis: %s" % name, [(name, COLORS[(i + 1) % len(COLORS)], "", points)],
+        lines = [("threshold %g" % th, "#d62728", "4,3", [(0.0, th), (duration, th)]) for th in limits.get(name, [])]
+        top = max([y for _t, y in points] + [th for th in limits.get(name, [])]) * 1.2 or 1.0
+        charts.append(svg_plot("analysis: %s" % name, [(name, COLORS[(i + 1) % len(COLORS)], "", points)] + lines,
                                top, "", duration, height=180))
     rows = []
     for ev in history:
-        details = dict((k, v) for k, v in ev.items() if k not in ("at", "t", "event", "numbers"))
+        details = dict((k, v) for k, v in ev.items() if k not in ("at", "t", "event", "numbers", "conditions"))
         verdict_cell = details.pop("phase", "")
         rows.append("<tr><td>%.1fs</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td></tr>" % (
             ev["t"] - t0, _e(ev["event"]), "bad" if verdict_cell in ("Failed", "Error") else "good",
@@ -98,9 +100,10 @@ def release_html(state):
         _e(s.get("step")), _e(s.get("weight")), _e(s.get("analysis_phase") or ""),
         _e(", ".join("%s=%s" % kv for kv in sorted((s.get("analysis_values") or {}).items()))))
         for s in state.step_results)
-    summary = "<p>%s &rarr; %s: <b class=\"%s\">%s</b> &middot; %.1f s%s</p>" % (
+    decided = state.decided_by()
+    summary = "<p>%s &rarr; %s: <b class=\"%s\">%s</b>%s &middot; %.1f s%s</p>" % (
         _e(state.previous_stable), _e(state.canary_version), "bad" if state.aborted else "good",
-        _e(verdict), duration, " &middot; time to detect %s s &middot; time to restore %s s" % (
+        _e(verdict), " (decided by %s)" % _e(decided) if decided else "", duration, " &middot; time to detect %s s &middot; time to restore %s s" % (
             _e(state.time_to_detect_s), _e(state.time_to_restore_s)) if state.aborted else "")
     body = "%s\n%s\n<h2>Steps</h2><table><tr><th>step</th><th>weight</th><th>analysis</th><th>values</th></tr>%s" \
            "</table>\n<h2>Timeline</h2><table><tr><th>elapsed</th><th>event</th><th>verdict</th><th>details</th></tr>" \

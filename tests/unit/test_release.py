@@ -466,3 +466,23 @@ def test_a_person_promote_during_a_pause_stands_against_the_guard():
     r.begin("v1", "v2")
     state = r.run()
     assert state.phase == rel.HEALTHY and not state.aborted
+
+
+def test_every_decision_keeps_its_evidence_and_the_report_draws_the_thresholds():
+    from ansible_collections.progressive.delivery.plugins.module_utils import report_html
+
+    def failing(step, state, sleep=None):
+        clock.sleep(3)
+        return {"phase": "Failed", "message": "success-rate failed", "metrics": [
+            {"name": "success-rate", "phase": "Failed", "success_condition": "len(result) > 0 && result[0] >= 0.95",
+             "measurements": [{"value": "[0.71]", "number": [0.71]}]}]}
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 20}, {"analysis": {}}, {"setWeight": 100}], analyze=failing)
+    r.begin("v1", "v2")
+    state = r.run()
+    analysis = state.events("analysis")[0]
+    assert analysis["conditions"] == {"success-rate": {"success": "len(result) > 0 && result[0] >= 0.95"}}
+    assert analysis["numbers"] == {"success-rate": [0.71]} and analysis["values"] == {"success-rate": "[0.71]"}
+    assert state.thresholds() == {"success-rate": [0.95]} and state.decided_by() == "analysis"
+    page = report_html.release_html(state)
+    assert "threshold 0.95" in page and "decided by analysis" in page

@@ -72,6 +72,8 @@ class MetricResult(object):
                "failed": self.failed, "inconclusive": self.inconclusive, "error": self.error,
                "consecutive_error": self.consecutive_error,
                "provider": self.metric.provider_kind, "query": describe(self.metric),
+               "success_condition": self.metric.success.source if self.metric.success else None,
+               "failure_condition": self.metric.failure.source if self.metric.failure else None,
                "measurements": [m.to_dict() for m in self.measurements]}
         return out
 

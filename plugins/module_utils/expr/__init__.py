@@ -31,7 +31,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.expr.common i
     MAX_DEPTH, MAX_ITEMS, MAX_SOURCE, MAX_STEPS, MAX_STRING, MAX_TREE_DEPTH, ExprError)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr.evaluator import Walker
 from ansible_collections.progressive.delivery.plugins.module_utils.expr.parser import (
-    TOO_DEEP, Call, Name, Parser, children)
+    TOO_DEEP, Call, Chain, Lit, Name, Parser, children)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr.values import _Runtime, type_name
 
 __all__ = ["ExprError", "Expression", "compile_expr", "evaluate_condition", "type_name",
@@ -90,3 +90,29 @@ def evaluate_condition(source, result):
     if not isinstance(value, bool):
         raise ExprError("expected bool, but got %s" % type_name(value))
     return value
+
+
+COMPARISONS = ("<", "<=", ">", ">=")
+
+
+def thresholds(source):
+    """The numbers a condition compares a value against (``result[0] >= 0.95`` gives [0.95]), for the charts
+    of a report; [] when the condition does not parse or compares against no number."""
+    try:
+        root = Expression(source).ast
+    except ExprError:
+        return []
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Chain):
+            operands = [node.first] + [item.right for item in node.items]
+            for i, item in enumerate(node.items):
+                pair = (operands[i], operands[i + 1])
+                if item.op not in COMPARISONS or any(isinstance(n, Call) and n.name == "len" for n in pair):
+                    continue  # len(result) > 0 guards against no data; it is no threshold
+                for side in pair:
+                    if isinstance(side, Lit) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool):
+                        found.append(float(side.value))
+        stack.extend(children(node))
+    return sorted(set(found))

@@ -16,6 +16,8 @@ __metaclass__ = type
 import copy
 import datetime
 
+from ansible_collections.progressive.delivery.plugins.module_utils.expr import thresholds as expr_thresholds
+
 PROGRESSING, PAUSED, HEALTHY, DEGRADED = "Progressing", "Paused", "Healthy", "Degraded"
 FAILING = ("Failed", "Error")
 STATE_FORMAT = 2  # 2: analysis numbers beside the display values
@@ -26,14 +28,17 @@ def iso(t):
 
 
 def summarize(metrics):
-    """(metric -> its last display value, metric -> its last number) of an analysis run's metrics."""
-    values, numbers = {}, {}
+    """(metric -> its last display value, metric -> its last number, metric -> its conditions) of an analysis
+    run's metrics."""
+    values, numbers, conditions = {}, {}, {}
     for m in metrics or []:
         measurements = m.get("measurements") or []
         last = measurements[-1] if measurements else {}
         values[m["name"]] = last.get("value")
         numbers[m["name"]] = last.get("number")
-    return values, numbers
+        conditions[m["name"]] = dict((k, m[k + "_condition"]) for k in ("success", "failure")
+                                     if m.get(k + "_condition"))
+    return values, numbers, conditions
 
 
 class ReleaseState(object):
@@ -85,9 +90,9 @@ class ReleaseState(object):
 
     def record_analysis(self, index, verdict, t):
         """An analysis step's verdict, its values (display and number), in the history and the step results."""
-        values, numbers = summarize(verdict.get("metrics"))
+        values, numbers, conditions = summarize(verdict.get("metrics"))
         found = self.event("analysis", t, step=index, phase=verdict["phase"], message=verdict.get("message", ""),
-                           values=values, numbers=numbers)
+                           values=values, numbers=numbers, conditions=conditions)
         result = {"analysis_phase": verdict["phase"], "analysis_values": values, "analysis_numbers": numbers}
         if self.step_results:
             self.step_results[-1].update(result)
@@ -147,6 +152,22 @@ class ReleaseState(object):
                 if isinstance(number, (int, float)) and not isinstance(number, bool):
                     series.setdefault(name, []).append((ev["t"] - t0, float(number)))
         return series
+
+    def thresholds(self):
+        """metric -> the numbers its conditions compare against (for the charts)."""
+        out = {}
+        for ev in self.events("analysis", "guard_tripped"):
+            for name, conditions in sorted((ev.get("conditions") or {}).items()):
+                for source in conditions.values():
+                    out.setdefault(name, set()).update(expr_thresholds(source))
+        return dict((name, sorted(found)) for name, found in out.items())
+
+    def decided_by(self):
+        """Who ended the release: analysis, guard, a person (user@host), or None while it goes on."""
+        ended = self.events("aborted", "promoted")
+        if not ended:
+            return None
+        return ended[-1].get("by") or ("analysis" if ended[-1]["event"] == "aborted" else "plan")
 
     def events(self, *names):
         return [ev for ev in self.history if ev["event"] in names]

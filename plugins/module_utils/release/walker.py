@@ -311,8 +311,9 @@ class Release(object):
 
     def trip(self, evidence):
         """The guard's abort, with the measurements that decided it."""
+        conditions = evidence["measurements"][-1].get("conditions") or {}
         self.event("guard_tripped", metric=evidence["metric"], measurements=evidence["measurements"],
-                   checks=evidence["checks"])
+                   checks=evidence["checks"], conditions={evidence["metric"]: conditions})
         self.abort(evidence["reason"], detected_at=evidence["at"], by="guard")
 
     def fail_safe(self, error):
