@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.urls import open_url
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    KubernetesError, describe, find_objects, read_object)
+    Forbidden, KubernetesError, describe, find_objects, read_object)
 
 # seconds a reload may take to reach every nginx worker (old workers finish the connections they accepted)
 SETTLE_SECONDS = 5
@@ -139,33 +139,30 @@ def service_endpoints(client, namespace, service):
     """The Service's endpoints, each with ``address``, ``ports``, ``ready``: from its EndpointSlices, or
     from the Endpoints object where the cluster has no EndpointSlice API (or no slice for it)."""
     try:
-        slices = find_objects(client, "EndpointSlice", namespace, label_selector="%s=%s" % (SERVICE_NAME_LABEL, service),
-                              api_version="discovery.k8s.io/v1")
-    except KubernetesError as e:
-        if "forbidden" in str(e):
-            raise
+        slices = find_objects(client, "EndpointSlice", namespace, "discovery.k8s.io/v1",
+                              label_selector="%s=%s" % (SERVICE_NAME_LABEL, service))
+    except Forbidden:
+        raise
+    except KubernetesError:
         slices = []
     except Exception:  # pylint: disable=broad-except  # discovery: no EndpointSlice API on this cluster
         slices = []
     if slices:
         return _slice_endpoints(slices)
     try:
-        return _endpoints_object(read_object(client, "Endpoints", service, namespace, api_version="v1"))
-    except KubernetesError as e:
-        if "forbidden" in str(e):
-            raise
+        return _endpoints_object(read_object(client, "Endpoints", service, namespace, "v1"))
+    except Forbidden:
+        raise
+    except KubernetesError:
         return []  # no Endpoints object either (or no such API): the Service has no endpoints
 
 
 def verify_service(client, namespace, service):
     what = describe("Service", service, namespace)
-    try:
-        svc = read_object(client, "Service", service, namespace, api_version="v1")
-    except KubernetesError as e:
-        if " not found;" in str(e):
-            return {"healthy": False, "checked": [], "ready": 0, "total": 0,
-                    "message": "the stable %s does not exist; fix kubernetes_target.stable_service" % what}
-        raise
+    svc = read_object(client, "Service", service, namespace, "v1", missing_ok=True)
+    if svc is None:
+        return {"healthy": False, "checked": [], "ready": 0, "total": 0,
+                "message": "the stable %s does not exist; fix kubernetes_target.stable_service" % what}
     if (svc.get("spec") or {}).get("type") == "ExternalName":
         return {"healthy": False, "checked": [], "ready": 0, "total": 0,
                 "message": "the stable %s is an ExternalName (%s); its backends cannot be checked from here, "

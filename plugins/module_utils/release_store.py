@@ -28,6 +28,8 @@ import pwd
 import socket
 import time
 
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import Conflict, update_with_retry
+
 WALKER_ANNOTATION = "progressive.delivery/walker"
 LEASE_SECONDS = 30
 
@@ -202,8 +204,8 @@ class ConfigMapStore(object):
     annotation of the same ConfigMap. Every write carries the resourceVersion it read (409: read again)."""
 
     def __init__(self, read, write, name, namespace, what, check_mode=False, clock=time.time):
-        """``read()`` gives the ConfigMap or None; ``write(body, create)`` gives the object written or
-        None on a 409 (k8s.write_object)."""
+        """``read()`` gives the ConfigMap or None; ``write(body, create)`` writes it, raising k8s.Conflict
+        on a 409 (k8s.write_object)."""
         self._read = read
         self._write = write
         self.name = name
@@ -228,15 +230,21 @@ class ConfigMapStore(object):
                 "data": {}}
 
     def _update(self, change, attempts=10):
-        """Read the ConfigMap, let ``change(cm)`` edit it (it may raise), write it with its resourceVersion."""
-        for _attempt in range(attempts):
-            cm = self._read()
+        """Read the ConfigMap, let ``change(cm)`` edit it (it may raise), write it with its resourceVersion
+        (k8s.update_with_retry: on a 409, read and change again)."""
+        def edit(cm):
             body = cm if cm is not None else self._new()
-            result = change(body)
-            if self.check_mode or self._write(body, cm is None) is not None:
-                return result
-        raise StateError("%s: ConfigMap '%s' kept changing under us (%d conflicts in a row); try again"
-                         % (self.what, self.name, attempts))
+            return body, change(body)
+
+        def write(cm, edited):
+            if not self.check_mode:
+                self._write(edited[0], cm is None)
+            return edited[1]
+        try:
+            return update_with_retry(self._read, edit, write, "%s: ConfigMap '%s'" % (self.what, self.name),
+                                     attempts).after
+        except Conflict as e:
+            raise StateError(str(e))
 
     def write(self, state, expected_revision):
         def change(body):

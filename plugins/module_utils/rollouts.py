@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Argo Rollouts: the status the kubectl plugin shows, and the patches each of its verbs sends.
 
-One function per action returns the patches; the module sends them. A patch that would change
-nothing is dropped, which is what makes every action idempotent.
+One function per action returns the patches; ``argo.act_on`` sends them. A patch that would change
+nothing is dropped, which is what makes every action idempotent. Talking to the server (reading,
+sending, waiting) is in ``argo.py``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -213,71 +214,7 @@ def summarize(ro, replicasets=(), analysisruns=()):
     }
 
 
-# --------------------------------------------------------------------------- waiting
-
-PHASES = ("Healthy", "Progressing", "Paused", "Degraded")
-WAIT_TARGETS = PHASES + ("Aborted",)
-
-
-def rollout_healthy(s):
-    return s["status"] == "Healthy"
-
-
-def rollout_paused(s):
-    return s["status"] == "Paused"
-
-
-def rollout_aborted(s):
-    """The controller has acted on the abort: traffic is back on stable (abortedAt is its mark)."""
-    return s["aborted"] and bool(s.get("aborted_at")) and s["status"] == "Degraded"
-
-
-def rollout_at_step(index):
-    def at_step(s):
-        return not s["aborted"] and (s["current_step_index"] or 0) >= index and s["status"] in ("Paused", "Healthy")
-    return at_step
-
-
-def rollout_in_phase(phase):
-    return lambda s: s["status"] == phase
-
-
-def parse_wait_for(value):
-    """A step index (int) or one of WAIT_TARGETS, case-insensitive."""
-    if isinstance(value, bool):
-        raise RolloutError("wait_for must be a step index or one of %s" % ", ".join(WAIT_TARGETS))
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        return int(value)
-    for target in WAIT_TARGETS:
-        if str(value).strip().lower() == target.lower():
-            return target
-    raise RolloutError("wait_for '%s' is not a step index or one of %s" % (value, ", ".join(WAIT_TARGETS)))
-
-
-def wait_condition(target):
-    """(done, fatal) predicates on a summary for a parsed wait_for target.
-
-    Healthy ends any wait for a pause or a step: nothing is left to wait for. Degraded ends every
-    wait except for Degraded or Aborted, as `kubectl argo rollouts status` does."""
-    if isinstance(target, int):
-        reached = rollout_at_step(target)
-    elif target == "Aborted":
-        reached = rollout_aborted
-    elif target == "Paused":
-        reached = rollout_paused
-    else:
-        reached = rollout_in_phase(target)
-
-    healthy_ends_it = isinstance(target, int) or target == "Paused"
-
-    def done(s):
-        return reached(s) or (healthy_ends_it and rollout_healthy(s))
-
-    def fatal(s):
-        if target in ("Degraded", "Aborted") or s["status"] != "Degraded":
-            return None
-        return "it is Degraded: %s" % s["message"]
-    return done, fatal
+# --------------------------------------------------------------------------- describing
 
 
 def describe_position(s):
@@ -375,13 +312,10 @@ def set_image(ro, images):
 
 
 def undo(ro, replicasets, revision=None):
-    """Roll spec.template back to a previous ReplicaSet's template (JSON patch, as the plugin does)."""
+    """Roll spec.template back to a previous ReplicaSet's template (JSON patch, as the plugin does).
+    ``replicasets``: the rollout's own (argo.replicasets_of)."""
     owned = []
-    uid = (ro.get("metadata") or {}).get("uid")
     for rs in replicasets:
-        refs = (rs.get("metadata") or {}).get("ownerReferences") or []
-        if uid and not any(r.get("uid") == uid for r in refs):
-            continue
         rev = ((rs.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION)
         if rev is not None:
             owned.append((int(rev), rs))
@@ -412,6 +346,3 @@ def undo(ro, replicasets, revision=None):
 
 
 ACTIONS = ("promote", "pause", "resume", "abort", "retry", "undo", "set_image", "restart")
-
-# what `wait: true` waits for when wait_for is not given
-DEFAULT_WAIT_FOR = {"pause": "Paused", "abort": "Aborted"}

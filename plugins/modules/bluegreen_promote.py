@@ -148,14 +148,12 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.progressive.delivery.plugins.module_utils import bluegreen, rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils import argo, bluegreen, rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import AnalysisSpecError
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import Gate, gate_argument_spec, source_option
-from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, read_object)
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubernetesError, client_for
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.templates import TemplateError
-from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 
 TERMINAL = ("Successful", "Failed", "Error", "Inconclusive")
 
@@ -192,7 +190,7 @@ class Promotion(object):
         self.gate = Gate.from_params(self.params, lambda: client, warn=module.warn)
 
     def read(self):
-        return read_object(self.client, "Rollout", self.name, self.namespace)
+        return argo.read_argo(self.client, "Rollout", self.name, self.namespace)
 
     def finish(self, outcome, msg, failed=False, ro=None):
         self.result.update(outcome=outcome, msg=msg)
@@ -204,9 +202,7 @@ class Promotion(object):
         self.module.exit_json(**self.result)
 
     def replicasets(self, ro):
-        uid = ro["metadata"].get("uid")
-        found = find_objects(self.client, "ReplicaSet", self.namespace, api_version="apps/v1")
-        return [rs for rs in found if any(r.get("uid") == uid for r in rs["metadata"].get("ownerReferences") or [])]
+        return argo.replicasets_of(self.client, ro)
 
     def inline(self, when, summary, promoted):
         """Run the inline analysis for ``when`` (pre/post); returns the report entry."""
@@ -219,12 +215,10 @@ class Promotion(object):
         return {"source": "inline", "phase": out["phase"], "message": out["message"], "metrics": out["metrics"]}
 
     def wait(self, done, timeout, what):
-        waiter = Waiter(self.read, interval=self.params["wait_sleep"])
-
         def fatal(ro):
             s = rollouts.summarize(ro)
             return "it is Degraded: %s" % s["message"] if s["status"] == "Degraded" and not s["aborted"] else None
-        waited = waiter.wait(done, timeout, fatal)
+        waited = argo.watch(self.client, self.name, self.namespace, done, timeout, self.params["wait_sleep"], fatal)
         if not waited.reached:
             why = waited.reason if waited.reason != "timeout" else "not within %ss (it is %s)" % (
                 timeout, rollouts.describe_position(rollouts.summarize(waited.last)))
@@ -247,8 +241,8 @@ class Promotion(object):
                 self.result["changed"] = True
                 return self.finish("would_promote", "all gates pass; rollout '%s' would be promoted (check mode)"
                                    % self.name, ro=ro)
-            _before, _after, patches, _conflicts = act_on(self.client, "Rollout", self.name, self.namespace,
-                                                          rollouts.promote)
+            _before, _after, patches, _conflicts = argo.act_on(self.client, self.name, self.namespace,
+                                                               rollouts.promote)
             self.result["changed"] = True
             promoted_at = self.timeline.add("promoted", patches=[p.to_dict() for p in patches])["at_s"]
             ro = self.wait(lambda r: bluegreen.is_promoted(rollouts.summarize(r)), self.params["promote_timeout"],
@@ -304,8 +298,8 @@ class Promotion(object):
 
     def rollback(self, reason, previous):
         started = self.timeline.add("aborted", reason=reason)["at_s"]
-        _before, _after, patches, _conflicts = act_on(self.client, "Rollout", self.name, self.namespace,
-                                                      rollouts.abort)
+        _before, _after, patches, _conflicts = argo.act_on(self.client, self.name, self.namespace,
+                                                           rollouts.abort)
         ro = self.wait(lambda r: rollouts.summarize(r)["active_selector"] == previous, self.params["promote_timeout"],
                        "the active Service did not switch back to %s" % previous).last
         restored = self.timeline.add("active_restored", active_hash=previous)

@@ -129,15 +129,11 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils import argo, rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     ROLLOUT_SELECTION_ARG_SPEC, SelectionError, check_selection, selected_names, selector_text)
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    AUTH_ARG_SPEC, KubernetesError, client_for, find_objects)
-
-
-def owned(objects, uid):
-    return [o for o in objects if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
+    AUTH_ARG_SPEC, KubernetesError, client_for, find_objects, owned_by)
 
 
 def main():
@@ -149,18 +145,18 @@ def main():
     try:
         check_selection(params, selector_required=False)  # read-only: no selector at all lists every rollout
         client = client_for(module)
-        found = find_objects(client, "Rollout", params["namespace"], names=selected_names(params),
-                             label_selector=selector_text(params))
-        owned_by = {}  # namespace -> (ReplicaSets, AnalysisRuns), listed once however many rollouts live there
+        found = argo.find_argo(client, "Rollout", params["namespace"], names=selected_names(params),
+                               label_selector=selector_text(params))
+        listed = {}  # namespace -> (ReplicaSets, AnalysisRuns), listed once however many rollouts live there
         result = []
         for ro in found:
             namespace = ro["metadata"].get("namespace")
-            if namespace not in owned_by:
-                owned_by[namespace] = (find_objects(client, "ReplicaSet", namespace, api_version="apps/v1"),
-                                       find_objects(client, "AnalysisRun", namespace))
-            replicasets, runs = owned_by[namespace]
-            uid = ro["metadata"].get("uid")
-            result.append(rollouts.summarize(ro, owned(replicasets, uid), owned(runs, uid)))
+            if namespace not in listed:
+                listed[namespace] = (find_objects(client, "ReplicaSet", namespace, "apps/v1"),
+                                     argo.find_argo(client, "AnalysisRun", namespace))
+            replicasets, runs = listed[namespace]
+            result.append(rollouts.summarize(ro, [rs for rs in replicasets if owned_by(rs, ro)],
+                                             [ar for ar in runs if owned_by(ar, ro)]))
     except (SelectionError, KubernetesError) as e:
         module.fail_json(msg=str(e))
     module.exit_json(changed=False, rollouts=result)

@@ -169,12 +169,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.progressive.delivery.plugins.module_utils import rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils import argo, rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     ROLLOUT_MATCH_ARG_SPEC, ROLLOUT_SELECTION_ARG_SPEC, ROLLOUT_WAIT_ARG_SPEC, SelectionError, check_selection,
     selected_names, selector_text)
-from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    AUTH_ARG_SPEC, KubernetesError, act_on, client_for, find_objects, wait_rollout)
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubernetesError, client_for
 
 
 PAST = {"promote": "promoted", "pause": "paused", "resume": "resumed", "abort": "aborted", "retry": "retried",
@@ -189,8 +188,7 @@ def build_for(params, client):
         return lambda ro: rollouts.set_image(ro, params["images"])
     if action == "undo":
         def undo(ro):
-            rs = find_objects(client, "ReplicaSet", ro["metadata"].get("namespace"), api_version="apps/v1")
-            return rollouts.undo(ro, rs, params["revision"])
+            return rollouts.undo(ro, argo.replicasets_of(client, ro), params["revision"])
         return undo
     return getattr(rollouts, action)
 
@@ -223,14 +221,14 @@ def main():
     wait = params["wait"] and not module.check_mode
     try:
         check_selection(params)
-        target = rollouts.parse_wait_for(params["wait_for"] if params["wait_for"] is not None
-                                         else rollouts.DEFAULT_WAIT_FOR.get(params["action"], "Healthy"))
+        target = argo.parse_wait_for(params["wait_for"] if params["wait_for"] is not None
+                                     else argo.DEFAULT_WAIT_FOR.get(params["action"], "Healthy"))
         client = client_for(module)
         names = selected_names(params)
         if names is not None:
             targets = [(n, params["namespace"]) for n in names]
         else:
-            found = find_objects(client, "Rollout", params["namespace"], label_selector=selector_text(params))
+            found = argo.find_argo(client, "Rollout", params["namespace"], label_selector=selector_text(params))
             targets = [(o["metadata"]["name"], o["metadata"].get("namespace")) for o in found]
     except (SelectionError, KubernetesError, rollouts.RolloutError) as e:
         module.fail_json(msg=str(e))
@@ -250,7 +248,7 @@ def main():
     def one(target_ref):
         name, namespace = target_ref
         try:
-            before, after, patches, conflicts = act_on(client, "Rollout", name, namespace, build, module.check_mode)
+            before, after, patches, conflicts = argo.act_on(client, name, namespace, build, module.check_mode)
         except (KubernetesError, rollouts.RolloutError) as e:
             return {"name": name, "namespace": namespace, "changed": False, "failed": True, "msg": str(e)}
         result = {"name": name, "namespace": namespace, "changed": bool(patches),
@@ -259,7 +257,7 @@ def main():
                   "diff": {"before": before, "after": after}}
         if wait:
             try:
-                waited = wait_rollout(client, name, namespace, target, params["wait_timeout"], params["wait_sleep"])
+                waited = argo.wait_rollout(client, name, namespace, target, params["wait_timeout"], params["wait_sleep"])
             except KubernetesError as e:
                 result.update(failed=True, msg=str(e))
                 return result

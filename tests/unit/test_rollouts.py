@@ -1,11 +1,11 @@
-"""Rollout status and the patch each action builds; the 409 retry of act_on.
+"""Rollout status, the patch each action builds, and the wait predicates (argo.py).
 
-The retry test here uses a stand-in client to pin the loop down; the Kubernetes test tier provokes
-a real 409 (a concurrent writer) and checks the module's answer end to end."""
+act_on's retry on a real 409 is tested in test_k8s_layer.py against the local Kubernetes API test server;
+the Kubernetes test tier checks the module's answer end to end."""
 
 import pytest
 
-from ansible_collections.progressive.delivery.plugins.module_utils import k8s, rollouts
+from ansible_collections.progressive.delivery.plugins.module_utils import argo, rollouts
 from ansible_collections.progressive.delivery.plugins.module_utils.waiter import Waiter
 from simclock import SimClock
 
@@ -92,43 +92,6 @@ def test_undo_picks_the_previous_revision_and_drops_the_hash_label():
         rollouts.undo(canary(), [rs(1, "app:1", "a")], revision=7)
 
 
-class ConflictOnce(object):
-    """Stand-in client: the first write answers 409 as the API server does on a stale write."""
-
-    class Conflict(k8s.DynamicApiError):
-        status = 409
-
-        def __init__(self):  # pylint: disable=super-init-not-called
-            pass
-
-    def __init__(self, obj):
-        self.obj = obj
-        self.reads = 0
-        self.writes = 0
-
-
-def test_act_on_rereads_and_retries_after_a_conflict(monkeypatch):
-    fake = ConflictOnce(canary())
-
-    def read(client, kind, name, namespace, api_version):
-        fake.reads += 1
-        return fake.obj
-
-    def send(client, obj, patch, api_version, dry_run=False):
-        if dry_run:  # the server's view of the change (act_on asks it first); nothing is stored
-            return rollouts.apply(obj, [patch])
-        fake.writes += 1
-        if fake.writes == 1:
-            raise ConflictOnce.Conflict()
-        return rollouts.apply(obj, [patch])
-
-    monkeypatch.setattr(k8s, "read_object", read)
-    monkeypatch.setattr(k8s, "send_patch", send)
-    before, after, patches, conflicts = k8s.act_on(None, "Rollout", "checkout", "shop", rollouts.abort)
-    assert fake.reads == 2 and fake.writes == 2 and conflicts == 1
-    assert after["status"]["abort"] is True and len(patches) == 1
-
-
 # --------------------------------------------------------------------------- waiting
 
 
@@ -150,7 +113,7 @@ PAUSED = dict(currentStepIndex=1, pauseConditions=[{"reason": "CanaryPauseStep"}
 
 def wait(states, target, timeout=30, interval=1.0):
     clock = SimClock()
-    done, fatal = rollouts.wait_condition(rollouts.parse_wait_for(target))
+    done, fatal = argo.wait_condition(argo.parse_wait_for(target))
     waiter = Waiter(summaries(*states), clock=clock, sleep=clock.sleep, interval=interval)
     return waiter.wait(done, timeout, fatal)
 
@@ -185,7 +148,7 @@ def test_wait_times_out_at_the_timeout():
 @pytest.mark.parametrize("value", ["sideways", True, -1.5])
 def test_wait_for_rejects_what_it_cannot_wait_for(value):
     with pytest.raises(rollouts.RolloutError, match="wait_for"):
-        rollouts.parse_wait_for(value)
+        argo.parse_wait_for(value)
 
 
 def replicaset(rev, pod_hash, image, uid="u1"):

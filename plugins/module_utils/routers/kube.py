@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, progressive.delivery contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the Kubernetes routers share: read, change, replace with the resourceVersion read (409:
-read again and rebuild), the routing asked for kept in an annotation, the release state in a ConfigMap."""
+"""What the Kubernetes routers share: read, change, replace with the resourceVersion read (409: read again
+and rebuild, k8s.update_with_retry), the routing asked for kept in an annotation, the release state in a ConfigMap."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,7 +12,7 @@ import copy
 import json
 
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
-    KubernetesError, describe, kept, read_object, write_object)
+    describe, kept, read_object, update_with_retry, write_object)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import ConfigMapStore
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, Routing
 
@@ -42,13 +42,9 @@ class KubernetesRouter(Router):
                                                    describe(self.object_kind, self.name, self.namespace))
 
     def read(self, kind=None, name=None, api_version=None):
-        try:
-            return read_object(self.client, kind or self.object_kind, name or self.name, self.namespace,
-                               api_version or self.api_version)
-        except KubernetesError as e:
-            if " not found;" in str(e):
-                return None
-            raise
+        """The object, or None when it does not exist."""
+        return read_object(self.client, kind or self.object_kind, name or self.name, self.namespace,
+                           api_version or self.api_version, missing_ok=True)
 
     def current_routing(self):
         obj = self.read()
@@ -60,24 +56,22 @@ class KubernetesRouter(Router):
         return routing.replace(canary_weight=self.canary_weight_of(obj), active=routing.active)
 
     def reconcile(self, routing):
-        for _attempt in range(5):
-            obj = self.read()
+        def plan(obj):
             desired = self.build(copy.deepcopy(obj) if obj else None, routing)
             meta = desired.setdefault("metadata", {})
             meta.setdefault("annotations", {})[ROUTING_ANNOTATION] = json.dumps(routing.to_dict(), sort_keys=True)
             # compare with what the server would keep (its defaults, its pruning), never with our own build:
             # a dry run of the write answers that, and in check mode it is the prediction (or the refusal)
-            answer = write_object(self.client, desired, self.namespace, create=obj is None, dry_run=True)
-            if answer is None:
-                continue
+            return desired, write_object(self.client, desired, self.namespace, create=obj is None, dry_run=True)
+
+        def write(obj, planned):
+            desired, answer = planned
             if obj is not None and kept(obj) == kept(answer):
                 return Change(False, obj, obj)
             if self.check_mode:
                 return Change(True, obj, answer)
-            written = write_object(self.client, desired, self.namespace, create=obj is None)
-            if written is not None:
-                return Change(True, obj, written)
-        raise KubernetesError("%s kept changing under us (5 conflicts in a row); try again" % self.describe())
+            return Change(True, obj, write_object(self.client, desired, self.namespace, create=obj is None))
+        return update_with_retry(self.read, plan, write, self.describe()).after
 
     # ------------------------------------------------------------------ state
 
