@@ -5,8 +5,6 @@
 
 - ``reconcile(routing)``: make the router's objects say what ``routing`` asks, creating them if needed;
   returns a Change (changed, before, after) and writes nothing in check mode;
-- ``set_weights(canary_weight)`` / ``set_header_route(header, always_canary, never_canary)``: shorthands
-  that change one part of the current routing and reconcile;
 - ``get_weights()``: ``(stable, canary)`` as the router has them now;
 - ``state_store()``: where the release's state lives beside the router (a file beside host nginx, a
   ConfigMap on Kubernetes), so an interrupted job resumes where it stopped, with compare-and-swap writes
@@ -184,12 +182,3 @@ class Router(abc.ABC):
     def get_weights(self):
         routing = self.current_routing()
         return routing.weights if routing else (100, 0)
-
-    def set_weights(self, canary_weight, active=True):
-        routing = self.current_routing() or Routing()
-        return self.reconcile(routing.replace(canary_weight=validate_weight(canary_weight), active=active))
-
-    def set_header_route(self, header, always_canary=(), never_canary=()):
-        routing = self.current_routing() or Routing()
-        return self.reconcile(routing.replace(header=header, always_canary=list(always_canary),
-                                              never_canary=list(never_canary)))
