@@ -82,3 +82,18 @@ def cpu_saturation(labels=None, pod_hash=None, window="2m", pod_label="pod"):
     limit = matchers(labels, pod_hash, pod_label, ['resource="cpu"'])
     return "sum(rate(container_cpu_usage_seconds_total%s[%s])) / sum(kube_pod_container_resource_limits%s)" % (
         sel, _window(window), limit)
+
+
+def request_count(labels=None, pod_hash=None, window="5m", metric="http_requests_total", pod_label="pod"):
+    """The number of requests the selected pods served over ``window``: ``sum(increase(...[window]))``.
+
+    No series (no such pods yet, or wrong labels) gives no data, never 0: the sequential judge then errs
+    instead of judging an empty canary."""
+    return "sum(increase(%s%s[%s]))" % (metric, matchers(labels, pod_hash, pod_label), _window(window))
+
+
+def error_count(labels=None, pod_hash=None, window="5m", metric="http_requests_total",
+                status_label="code", error_codes="5..", pod_label="pod"):
+    """The number of failed requests of the selected pods over ``window``; 0 when no error series exists yet."""
+    bad = matchers(labels, pod_hash, pod_label, ['%s=~%s' % (status_label, _quote(error_codes))])
+    return "sum(increase(%s%s[%s])) or vector(0)" % (metric, bad, _window(window))

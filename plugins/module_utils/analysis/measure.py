@@ -5,7 +5,9 @@
 
 Never raises: a provider error, a malformed answer or an exception while evaluating a condition is a
 measurement of phase Error with the reason. ``on_empty: fail`` (the default) makes a measurement without
-data (nil, no series, only NaN) that the conditions would pass Failed."""
+data (nil, no series, only NaN) that the conditions would pass Failed. A metric's minimum (``minSamples``, or
+the judge's ``minRequests`` / ``minSamples``) makes a measurement that rests on fewer requests or samples
+Inconclusive ("12 requests, 200 needed"), never Successful; a Failed one stays Failed (fail fast)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,20 +25,37 @@ class Measurement(object):
     """``value`` is Argo's display string (``"[0.99]"``); ``number`` the same as a float or a list of floats
     (None when the value is not numeric, or the measurement an Error), so reports never parse text."""
 
-    def __init__(self, phase, value, message, started_at, finished_at, number=None):
+    def __init__(self, phase, value, message, started_at, finished_at, number=None, samples=None):
         self.phase = phase
         self.value = value
         self.message = message
         self.started_at = started_at
         self.finished_at = finished_at
         self.number = number
+        self.samples = samples  # the requests or samples the value rests on, when the provider counts them
 
     def to_dict(self):
         out = {"phase": self.phase, "value": self.value, "number": self.number,
                "started_at": iso(self.started_at), "finished_at": iso(self.finished_at)}
+        if self.samples is not None:
+            out["samples"] = self.samples
         if self.message:
             out["message"] = self.message
         return out
+
+
+def short_of_minimum(metric, samples):
+    """"12 requests, 200 needed" when ``samples`` is below the metric's minimum, else None."""
+    need = getattr(metric, "min_samples", 0) or 0
+    if not need:
+        return None
+    unit = getattr(metric, "samples_unit", "samples")
+    if samples is None:
+        return "the provider did not count its %s, %d needed" % (unit, need)
+    if samples >= need:
+        return None
+    shown = int(samples) if float(samples).is_integer() else samples
+    return "%s %s, %d needed" % (shown, unit if shown != 1 else unit.rstrip("s"), need)
 
 
 def is_empty(value):
@@ -107,4 +126,9 @@ def measure(metric, providers, clock, on_empty="fail", timeout=None):
                        "labels, or set on_empty: argo to keep Argo Rollouts' verdict" % no_data_text(bound))
         elif not message:
             message = "query returned no data (%s)" % no_data_text(bound)
-    return Measurement(phase, value.display, message, started, clock(), value.number)
+    samples = getattr(value, "samples", None)
+    short = short_of_minimum(metric, samples)
+    if short and phase in (SUCCESSFUL, INCONCLUSIVE):
+        # too little data never passes: it holds the release for a person, with the count named
+        phase, message = INCONCLUSIVE, short
+    return Measurement(phase, value.display, message, started, clock(), value.number, samples)

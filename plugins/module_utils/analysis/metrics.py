@@ -90,6 +90,7 @@ class Metric(object):
         self.provider_kind = kind = list(provider)[0]
         self.provider_spec = provider[kind] or {}
         provider_class(kind, label).check(self.provider_spec, label)
+        self.min_samples, self.samples_unit = _min_samples(spec, provider_class(kind, label), self.provider_spec, label)
         # the prometheus fields, read by name in results and by the modules' no_log net ({} for another provider)
         self.prometheus = self.provider_spec if kind == "prometheus" else {}
         self.dry_run = False
@@ -117,6 +118,23 @@ class Metric(object):
         self.inconclusive_limit = 0
         self.consecutive_error_limit = 0
         self.consecutive_success_limit = 0
+
+
+def _min_samples(spec, provider, provider_spec, label):
+    """(the fewest requests or samples a verdict needs, what is counted): the metric's ``minSamples``, else the
+    provider's own (``minRequests`` of the sequential judge, ``minSamples`` of the comparison); 0 is none.
+
+    Only a provider that counts what it measured can be held to a minimum: ``minSamples`` on another is refused."""
+    own = getattr(provider, "min_samples", None)
+    need, unit = own(provider_spec) if own else (0, "samples")
+    if spec.get("minSamples") not in (None, ""):
+        if not own:
+            raise AnalysisSpecError("%s: minSamples needs a provider that counts its samples: the "
+                                    "progressive-delivery/sequential or progressive-delivery/compare plugin" % label)
+        need = _int_field(spec, "minSamples", 0, label)
+        if need < 0:
+            raise AnalysisSpecError("%s: minSamples must be >= 0" % label)
+    return need, unit
 
 
 def build_metrics(spec, mode="run"):
