@@ -195,5 +195,6 @@ class CompareProvider(Provider):
         counted = [min(r["canary_count"], r["baseline_count"]) for r in results if r["classification"] != judge.NODATA]
         samples = min(counted) if counted else 0
         display = "%s: score %s (%s)" % (bound["classification"], format_sample(round(bound["score"], 2)), ", ".join(
-            "%s %s" % (r["name"], r["classification"]) for r in results))
+            "%s %s%s" % (r["name"], r["classification"], "" if r["p_value"] is None else " p=%.3g effect=%.3g" % (
+                r["p_value"], r["effect"] if r["effect"] is not None else float("inf"))) for r in results))
         return CountedValue(bound, display, number=bound["score"], samples=samples, unit="samples")
