@@ -278,3 +278,21 @@ def test_count_builders_are_scoped_to_the_canary_pods():
         'sum(increase(http_requests_total{pod=~".*-abc-.*",code=~"5.."}[1m])) or vector(0)'
     with pytest.raises(ValueError):
         promql.request_count(window="five minutes")
+
+
+def test_a_metric_below_its_minimum_never_ends_successful_whatever_its_limits():
+    """Argo's rules would call it Successful once count is reached with inconclusiveLimit >= count: too little
+    traffic never passes."""
+    from ansible_collections.progressive.delivery.plugins.module_utils.analysis import run as analysis_run
+    from ansible_collections.progressive.delivery.plugins.module_utils.analysis.measure import Measurement
+
+    from ansible_collections.progressive.delivery.plugins.module_utils.analysis.metrics import build_metrics
+    metric = build_metrics({"metrics": [{
+        "name": "errors-sprt", "count": 5, "interval": "5s", "inconclusiveLimit": 5, "successCondition": "true",
+        "provider": {"plugin": {"progressive-delivery/sequential": {
+            "requests": "sum(increase(r[5m]))", "errors": "sum(increase(e[5m]))", "minRequests": 200}}}}]})[0]
+    res = analysis_run.MetricResult(metric)
+    for i in range(5):  # count reached, inconclusiveLimit not exceeded: Argo would end it Successful
+        res.record(Measurement("Inconclusive", "{...}", "12 requests, 200 needed", i, i + 0.1, samples=12))
+    assert analysis_run.assess_metric(res, terminating=False) == (
+        "Inconclusive", "too little traffic to pass: 12 requests, 200 needed")

@@ -16,7 +16,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.analysis.comm
     COMPLETED, ERROR, ERROR_RETRY_SECONDS, FAILED, INCONCLUSIVE, PENDING, RUNNING, SEVERITY, START_MARGIN_SECONDS,
     SUCCESSFUL, AnalysisSpecError, iso)
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis.measure import (
-    is_empty, measure, no_data_text)
+    is_empty, measure, no_data_text, short_of_minimum)
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis.providers import (
     ProviderError, Providers, provider_class)
 from ansible_collections.progressive.delivery.plugins.module_utils.prometheus import format_seconds
@@ -79,7 +79,17 @@ class MetricResult(object):
 
 
 def assess_metric(res, terminating):
-    """Argo's assessMetricStatus: the phase and message of one metric."""
+    """Argo's assessMetricStatus: the phase and message of one metric; a metric whose last measurement rested
+    on too little traffic (below its minimum) never ends Successful - it ends Inconclusive, saying why."""
+    phase, message = _assess_metric(res, terminating)
+    if phase == SUCCESSFUL and res.last is not None:
+        short = short_of_minimum(res.metric, res.last.samples)
+        if short:
+            return INCONCLUSIVE, "too little traffic to pass: %s" % short
+    return phase, message
+
+
+def _assess_metric(res, terminating):
     m = res.metric
     if res.phase in COMPLETED:
         return res.phase, res.message
