@@ -6,8 +6,9 @@
 While a release walks, the gate's metrics are also measured on a short interval of their own, through
 every pause and analysis step. The guard can only abort: when one metric fails ``failures`` measurements
 in a row, the release is aborted at once, with the measurements that decided. It never promotes and
-never shortens a step; a measurement in Error (no data yet, Prometheus away) neither counts nor clears
-a streak, since the step analysis fails closed on those. A template reserves metrics to the guard or to
+never shortens a step; a measurement in Error (Prometheus away), or one Failed only for want of data (an
+empty answer, a NaN: no traffic yet), neither counts nor clears a streak, since the step analysis fails
+closed on those. A template reserves metrics to the guard or to
 the steps with the annotations ``progressive.delivery/guard-only`` and ``progressive.delivery/step-only``
 (see gate.metric_roles)."""
 
@@ -23,6 +24,14 @@ class GuardTripped(BaseException):
     def __init__(self, trip):
         super(GuardTripped, self).__init__(trip["reason"])
         self.trip = trip
+
+
+def no_data(measurement):
+    """Whether a measurement has no number to judge: an empty result, or NaN (numbers keep NaN as null)."""
+    number = measurement.get("number")
+    if isinstance(number, list):
+        return not number or any(n is None for n in number)
+    return number is None
 
 
 class Guard(object):
@@ -52,6 +61,8 @@ class Guard(object):
         for metric in self.measure(state):
             name, phase = metric["name"], metric["phase"]
             last = (metric.get("measurements") or [{}])[-1]
+            if phase == "Failed" and no_data(last):
+                continue  # a NaN or an empty answer (no traffic yet) is no evidence: the step analysis judges it
             if phase == "Failed":
                 self.streaks.setdefault(name, []).append({
                     "at": round(now, 3), "weight": state.canary_weight, "value": last.get("value"),

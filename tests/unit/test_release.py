@@ -486,3 +486,20 @@ def test_every_decision_keeps_its_evidence_and_the_report_draws_the_thresholds()
     assert state.thresholds() == {"success-rate": [0.95]} and state.decided_by() == "analysis"
     page = report_html.release_html(state)
     assert "threshold 0.95" in page and "decided by analysis" in page
+
+
+def test_the_guard_takes_no_data_for_no_evidence():
+    """histogram_quantile over no traffic is NaN, and `result[0] < 0.25` is then false (Failed): the step
+    analysis fails closed on it, the guard must not abort on it."""
+    from ansible_collections.progressive.delivery.plugins.module_utils.guard import Guard
+
+    def measure(state):
+        return [{"name": "latency-p99", "phase": "Failed", "message": "",
+                 "measurements": [{"value": "[NaN]", "number": [None]}]},
+                {"name": "success-rate", "phase": "Failed", "message": "query returned no data",
+                 "measurements": [{"value": "[]", "number": []}]}]
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 10}, {"pause": {"duration": "60s"}}, {"setWeight": 100}],
+               guard=Guard(measure, 5, 2, clock=clock))
+    r.begin("v1", "v2")
+    assert r.run().phase == rel.HEALTHY and r.guard.checks >= 12
