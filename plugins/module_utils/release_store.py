@@ -128,8 +128,8 @@ class FileStore(object):
         with self.mutex():
             current = revision_of(self.read())
             if current != expected_revision:
-                raise StateConflict("%s: the state moved from revision %d to %d" % (self.what, expected_revision,
-                                                                                   current))
+                raise StateConflict("%s: the state moved from revision %d to %d"
+                                    % (self.what, expected_revision, current))
             state["revision"] = expected_revision + 1
             write_atomic(self.path, json.dumps(state, indent=1, sort_keys=True))
         return state["revision"]
@@ -250,8 +250,8 @@ class ConfigMapStore(object):
         def change(body):
             current = revision_of(_state_in(body, self.what) if body.get("data") else None)
             if current != expected_revision:
-                raise StateConflict("%s: the state moved from revision %d to %d" % (self.what, expected_revision,
-                                                                                   current))
+                raise StateConflict("%s: the state moved from revision %d to %d"
+                                    % (self.what, expected_revision, current))
             state["revision"] = expected_revision + 1
             body.setdefault("data", {})["state"] = json.dumps(state, sort_keys=True)
             return state["revision"]
@@ -290,8 +290,8 @@ class ConfigMapStore(object):
             body["metadata"]["annotations"] = notes
             current = _json_or_none(notes.get(WALKER_ANNOTATION)) or {}
             if (current.get("pid"), current.get("host")) != (me["pid"], me["host"]):
-                raise WalkerBusy("%s: the walker's lease was taken over by %s" % (self.what,
-                                                                                describe_holder(current)))
+                raise WalkerBusy("%s: the walker's lease was taken over by %s"
+                                 % (self.what, describe_holder(current)))
             notes[WALKER_ANNOTATION] = json.dumps(me, sort_keys=True)
         self._update(change)
 
