@@ -8,9 +8,11 @@ import json
 import os
 import sys
 
-# the collection's own chart code (stdlib only), shared with the release and drill reports of the roles
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"))
-from report_html import page, svg_plot  # noqa: E402  pylint: disable=wrong-import-position
+# the collection's own chart code, shared with the release and drill reports of the roles, imported as the
+# collection (make demo lays the repository out as .build/collections/ansible_collections/progressive/delivery)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "collections"))
+from ansible_collections.progressive.delivery.plugins.module_utils.report_html import (  # noqa: E402
+    page, svg_plot)  # pylint: disable=wrong-import-position
 
 
 def timeline_lines(release):

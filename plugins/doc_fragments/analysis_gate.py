@@ -7,53 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 # The analysis gate's options, the counterpart of module_utils/gate.py: ANALYSIS_GATE_SPEC (DOCUMENTATION, with
-# the prometheus fragment) and ANALYSIS_SOURCE_SPEC, documented once and placed where each module has them:
-# at the top (SOURCE, analysis_check), under analysis (ANALYSIS, router_release) or under
-# pre_promotion_analysis and post_promotion_analysis (PROMOTION, bluegreen_promote).
-
-_SOURCE = r"""
-template:
-  description:
-    - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
-      Argo Rollouts merges several templates named by one step.
-    - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for the module to substitute.
-    - Mutually exclusive with O(%(p)stemplate_file) and O(%(p)stemplate_name).
-  type: raw
-template_file:
-  description:
-    - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents, read by the module and never
-      templated by Ansible.
-    - All documents are used unless O(%(p)stemplate_name) picks some; C(spec.templates) references are
-      resolved from the same file.
-  type: path
-template_name:
-  description:
-    - Names of the templates to use. With O(%(p)stemplate_file) they are picked from the file, otherwise they are
-      read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(%(p)scluster_scope)).
-  type: list
-  elements: str
-cluster_scope:
-  description:
-    - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
-  type: bool
-  default: false
-args:
-  description:
-    - Values for the templates' C(spec.args), name to value. They override the templates' defaults.
-    - Names the templates do not declare are ignored, as in Argo Rollouts, and each is named in a warning.
-  type: dict
-  default: {}
-"""
-
-
-def _indent(text, spaces):
-    pad = " " * spaces
-    return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
-
-
-def _source(prefix, spaces):
-    return _indent(_SOURCE.strip("\n") % {"p": prefix}, spaces) + "\n"
-
+# the prometheus fragment) and ANALYSIS_SOURCE_SPEC, placed where each module has them: at the top (SOURCE,
+# analysis_check), under analysis (ANALYSIS, router_release) or under pre_promotion_analysis and
+# post_promotion_analysis (PROMOTION, bluegreen_promote). ansible-test reads fragments as plain string literals,
+# so the template-source options are written out in each place; tests/unit/test_gate.py checks the copies say
+# the same.
 
 class ModuleDocFragment(object):
 
@@ -97,7 +55,40 @@ notes:
 """
 
     # Where the templates come from, at the top of the module's options (analysis_check)
-    SOURCE = "\noptions:\n" + _source("", 2)
+    SOURCE = r"""
+options:
+  template:
+    description:
+      - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
+        Argo Rollouts merges several templates named by one step.
+      - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for the module to substitute.
+      - Mutually exclusive with O(template_file) and O(template_name).
+    type: raw
+  template_file:
+    description:
+      - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents, read by the module and never
+        templated by Ansible.
+      - All documents are used unless O(template_name) picks some; C(spec.templates) references are
+        resolved from the same file.
+    type: path
+  template_name:
+    description:
+      - Names of the templates to use. With O(template_file) they are picked from the file, otherwise they are
+        read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(cluster_scope)).
+    type: list
+    elements: str
+  cluster_scope:
+    description:
+      - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
+    type: bool
+    default: false
+  args:
+    description:
+      - Values for the templates' C(spec.args), name to value. They override the templates' defaults.
+      - Names the templates do not declare are ignored, as in Argo Rollouts, and each is named in a warning.
+    type: dict
+    default: {}
+"""
 
     # router_release: the templates of every analysis step
     ANALYSIS = r"""
@@ -108,7 +99,38 @@ options:
       - Give one of O(analysis.template), O(analysis.template_file) or O(analysis.template_name).
     type: dict
     suboptions:
-""" + _source("analysis.", 6)
+      template:
+        description:
+          - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
+            Argo Rollouts merges several templates named by one step.
+          - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for the module to substitute.
+          - Mutually exclusive with O(analysis.template_file) and O(analysis.template_name).
+        type: raw
+      template_file:
+        description:
+          - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents, read by the module and never
+            templated by Ansible.
+          - All documents are used unless O(analysis.template_name) picks some; C(spec.templates) references are
+            resolved from the same file.
+        type: path
+      template_name:
+        description:
+          - Names of the templates to use. With O(analysis.template_file) they are picked from the file, otherwise they are
+            read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(analysis.cluster_scope)).
+        type: list
+        elements: str
+      cluster_scope:
+        description:
+          - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
+        type: bool
+        default: false
+      args:
+        description:
+          - Values for the templates' C(spec.args), name to value. They override the templates' defaults.
+          - Names the templates do not declare are ignored, as in Argo Rollouts, and each is named in a warning.
+        type: dict
+        default: {}
+"""
 
     # bluegreen_promote: the analyses before and after the switch
     PROMOTION = r"""
@@ -120,7 +142,38 @@ options:
         O(pre_promotion_analysis.template_name).
     type: dict
     suboptions:
-""" + _source("pre_promotion_analysis.", 6) + r"""  post_promotion_analysis:
+      template:
+        description:
+          - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
+            Argo Rollouts merges several templates named by one step.
+          - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for the module to substitute.
+          - Mutually exclusive with O(pre_promotion_analysis.template_file) and O(pre_promotion_analysis.template_name).
+        type: raw
+      template_file:
+        description:
+          - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents, read by the module and never
+            templated by Ansible.
+          - All documents are used unless O(pre_promotion_analysis.template_name) picks some; C(spec.templates) references are
+            resolved from the same file.
+        type: path
+      template_name:
+        description:
+          - Names of the templates to use. With O(pre_promotion_analysis.template_file) they are picked from the file, otherwise they are
+            read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(pre_promotion_analysis.cluster_scope)).
+        type: list
+        elements: str
+      cluster_scope:
+        description:
+          - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
+        type: bool
+        default: false
+      args:
+        description:
+          - Values for the templates' C(spec.args), name to value. They override the templates' defaults.
+          - Names the templates do not declare are ignored, as in Argo Rollouts, and each is named in a warning.
+        type: dict
+        default: {}
+  post_promotion_analysis:
     description:
       - An analysis to pass after the active Service switched, in addition to the rollout's own
         C(postPromotionAnalysis).
@@ -128,4 +181,35 @@ options:
         O(post_promotion_analysis.template_name).
     type: dict
     suboptions:
-""" + _source("post_promotion_analysis.", 6)
+      template:
+        description:
+          - An AnalysisTemplate (or ClusterAnalysisTemplate) object, or its C(spec), or a list of them merged as
+            Argo Rollouts merges several templates named by one step.
+          - Mark the YAML C(!unsafe) so Ansible leaves C({{args.x}}) for the module to substitute.
+          - Mutually exclusive with O(post_promotion_analysis.template_file) and O(post_promotion_analysis.template_name).
+        type: raw
+      template_file:
+        description:
+          - A YAML file holding AnalysisTemplate and ClusterAnalysisTemplate documents, read by the module and never
+            templated by Ansible.
+          - All documents are used unless O(post_promotion_analysis.template_name) picks some; C(spec.templates) references are
+            resolved from the same file.
+        type: path
+      template_name:
+        description:
+          - Names of the templates to use. With O(post_promotion_analysis.template_file) they are picked from the file, otherwise they are
+            read from the cluster (AnalysisTemplate in O(namespace), or ClusterAnalysisTemplate with O(post_promotion_analysis.cluster_scope)).
+        type: list
+        elements: str
+      cluster_scope:
+        description:
+          - Read ClusterAnalysisTemplates instead of AnalysisTemplates.
+        type: bool
+        default: false
+      args:
+        description:
+          - Values for the templates' C(spec.args), name to value. They override the templates' defaults.
+          - Names the templates do not declare are ignored, as in Argo Rollouts, and each is named in a warning.
+        type: dict
+        default: {}
+"""

@@ -85,7 +85,7 @@ def release_html(state):
     limits = state.thresholds()
     for i, (name, points) in enumerate(sorted(state.analysis_series().items())):
         lines = [("threshold %g" % th, "#d62728", "4,3", [(0.0, th), (duration, th)]) for th in limits.get(name, [])]
-        top = max([y for _t, y in points] + [th for th in limits.get(name, [])]) * 1.2 or 1.0
+        top = max([y for _t, y in points] + list(limits.get(name, []))) * 1.2 or 1.0
         charts.append(svg_plot("analysis: %s" % name, [(name, COLORS[(i + 1) % len(COLORS)], "", points)] + lines,
                                top, "", duration, height=180))
     rows = []

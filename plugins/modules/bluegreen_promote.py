@@ -23,6 +23,7 @@ description:
   - When the post-promotion analysis fails it aborts the rollout, waits until the active Service selects the
     previous pods again, and reports what it did and how long each part took.
   - A rollout already promoted reports C(changed=false). An aborted rollout is refused until it is retried.
+  - O(namespace) is the rollout's namespace, where its AnalysisTemplates and secrets are read too.
   - "Templates given inline must be marked C(!unsafe): Ansible would otherwise render C({{args.x}})."
   - "Arguments C(preview-hash), C(canary-hash), C(active-hash) and C(stable-hash) that a template declares
     without a value and O(pre_promotion_analysis.args) leaves out are filled from the rollout: before promotion
@@ -30,10 +31,6 @@ description:
 options:
   name:
     description: Name of the rollout.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the rollout, its AnalysisTemplates and the secrets their arguments name.
     type: str
     required: true
   approved:
@@ -160,8 +157,8 @@ TERMINAL = ("Successful", "Failed", "Error", "Inconclusive")
 
 def argument_spec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    # the rollout's namespace is the analysis namespace too: required, and without the gate's alias
-    spec.update(gate_argument_spec(namespace=dict(type="str", required=True)))
+    # the gate's namespace (default "default") is the rollout's too
+    spec.update(gate_argument_spec())
     spec.update(
         name=dict(type="str", required=True),
         approved=dict(type="bool", default=False),

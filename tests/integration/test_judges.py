@@ -80,8 +80,8 @@ SEQUENTIAL_PLAY = """
 """
 
 
-@pytest.mark.parametrize("app,slo,phase,decision", [("bad", "0.999", "Failed", "worse"),
-                                                     ("healthy", "0.99", "Successful", "not_worse")])
+@pytest.mark.parametrize("app,slo,phase,decision", [
+    ("bad", "0.999", "Failed", "worse"), ("healthy", "0.99", "Successful", "not_worse")])
 def test_the_sequential_test_decides_on_the_canary_counts(playbook, prometheus, app, slo, phase, decision):
     rc, tasks, out = playbook(SEQUENTIAL_PLAY, extra_vars={"canary_hash": HASHES[app], "slo": slo,
                                                            "prometheus_url": prometheus.url})

@@ -65,9 +65,8 @@ def test_an_abort_during_a_pause_is_obeyed_and_a_second_walker_refused(kube, tmp
     rc, tasks, _out = harness.run_playbook(text("router_release", body(kube, name, **walk)), str(tmp_path))
     assert rc != 0 and "is being walked by" in tasks[0]["msg"] and "since" in tasks[0]["msg"]
     # no pods behind the Services here: the stable pool's health is test_emergency_verify's subject
-    rc, tasks, _out = harness.run_playbook(text("router_step", body(kube, name, action="abort", reason="INC-7",
-                                                               verify_stable=False)),
-                                           str(tmp_path))
+    abort = body(kube, name, action="abort", reason="INC-7", verify_stable=False)
+    rc, tasks, _out = harness.run_playbook(text("router_step", abort), str(tmp_path))
     assert rc == 0, tasks[0].get("msg")
     rc, tasks, _out = walker.result(timeout=120)
     assert rc != 0 and tasks[0]["verdict"] == "rolled_back" and "INC-7" in tasks[0]["msg"]

@@ -83,8 +83,8 @@ HTTP_ROUTE = _root(_obj({
     "rules": {"type": "array", "maxItems": 16, "default": [{"matches": [{"path": PATH_DEFAULT}]}], "items": _obj({
         "name": STRING, "filters": ANY_ARRAY, "timeouts": PRESERVE,
         "matches": {"type": "array", "maxItems": 64, "default": [{"path": PATH_DEFAULT}], "items": _obj({
-            "path": _obj({"type": {"type": "string", "default": "PathPrefix", "enum": ["Exact", "PathPrefix",
-                                                                                      "RegularExpression"]},
+            "path": _obj({"type": {"type": "string", "default": "PathPrefix",
+                                   "enum": ["Exact", "PathPrefix", "RegularExpression"]},
                           "value": {"type": "string", "default": "/"}}, default=PATH_DEFAULT),
             "headers": {"type": "array", "items": _obj({"type": {"type": "string", "default": "Exact"}, "name": STRING,
                                                         "value": STRING}, required=["name", "value"])},

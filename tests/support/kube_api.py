@@ -241,7 +241,6 @@ class Store(object):
         return str(self.version)
 
 
-
 class KubeAPI(object):
     """Start with ``KubeAPI().start()``; ``kubeconfig(path)`` writes a kubeconfig for it.
 
@@ -444,8 +443,8 @@ class KubeAPI(object):
         if not rest:
             return 200, self.resource_list(group, version)
         namespace = None
-        if rest[0] == "namespaces" and len(rest) >= 3 and not (not group and len(rest) == 3
-                                                                and rest[2] in ("status", "finalize")):
+        namespace_subresource = not group and len(rest) == 3 and rest[2] in ("status", "finalize")
+        if rest[0] == "namespaces" and len(rest) >= 3 and not namespace_subresource:
             namespace, rest = rest[1], rest[2:]
         plural = rest[0]
         spec = kinds.get(plural)

@@ -95,3 +95,21 @@ def test_a_release_gated_on_a_web_metric_gives_argo_verdicts():
         assert state.phase == rel.DEGRADED
         assert 'Metric "health" assessed Failed due to failed (1) > failureLimit (0)' in state.message
     assert [r["path"] for r in server.requests] == ["/health/v2", "/health/v3"]
+
+
+def test_the_template_source_options_are_documented_alike_in_every_place():
+    """The fragment writes them out for each module (ansible-test wants literals): the copies say the same."""
+    import yaml
+    from ansible_collections.progressive.delivery.plugins.doc_fragments.analysis_gate import ModuleDocFragment
+    top = yaml.safe_load(ModuleDocFragment.SOURCE)["options"]
+    nested = [yaml.safe_load(ModuleDocFragment.ANALYSIS)["options"]["analysis"]["suboptions"]]
+    promotion = yaml.safe_load(ModuleDocFragment.PROMOTION)["options"]
+    nested += [promotion[k]["suboptions"] for k in ("pre_promotion_analysis", "post_promotion_analysis")]
+    def bare(value, prefix):
+        if isinstance(value, dict):
+            return dict((k, bare(v, prefix)) for k, v in value.items())
+        if isinstance(value, list):
+            return [bare(v, prefix) for v in value]
+        return value.replace(prefix, "") if isinstance(value, str) else value
+    for options, prefix in zip(nested, ("analysis.", "pre_promotion_analysis.", "post_promotion_analysis.")):
+        assert bare(options, prefix) == top

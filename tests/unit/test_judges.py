@@ -189,8 +189,8 @@ def run_one(metric, table):
     return an.AnalysisRun(an.build_metrics({"metrics": [metric]}), table, clock=clock, sleep=clock.sleep).run()
 
 
-@pytest.mark.parametrize("requests,errors,phase", [(50, 15, "Failed"), (5000, 0, "Successful"),
-                                                     (300, 0, "Inconclusive")])
+@pytest.mark.parametrize("requests,errors,phase", [
+    (50, 15, "Failed"), (5000, 0, "Successful"), (300, 0, "Inconclusive")])
 def test_the_sequential_judge_through_a_template(requests, errors, phase):
     run = run_one(*sequential(requests, errors))
     assert run.phase == phase, run.message

@@ -11,7 +11,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.routers impor
     RouterError, Routing, shown, validate_cohort, validate_header, validate_release)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import (
-    MARK, NginxRouter, local_addresses, upstream_name, validate_address, validate_listen, validate_path)
+    MARK, local_addresses, upstream_name, validate_address, validate_listen, validate_path)
 
 INJECTED_COHORT = 'x" pd_R_canary;\n}\nserver { listen 127.0.0.1:1; location / { return 200 "pwned"; } }\nmap $a $b {'
 

@@ -31,6 +31,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.re2lite.match
 
 __all__ = ["RegexError", "Regex", "compile_regex", "search", "MAX_REPEAT", "MAX_PROGRAM", "MAX_NESTING"]
 
+
 @functools.lru_cache(maxsize=128)
 def compile_regex(pattern):
     """A compiled, cached pattern; RegexError when RE2 would reject it or it is not supported."""

@@ -19,7 +19,6 @@ class ReleaseError(Exception):
     """A plan or request that cannot be carried out; nothing was changed."""
 
 
-
 def default_plan(weights=DEFAULT_WEIGHTS, pause="30s", analysis=True):
     """10 -> 25 -> 50 -> 75 -> 100, a pause and an analysis at each step."""
     steps = []
@@ -55,9 +54,9 @@ def validate_plan(steps, strategy):
             raise ReleaseError("step %d must have exactly one of setWeight, pause or analysis, got %s" % (i, step))
         if kinds[0] == "setWeight":
             if isinstance(step["setWeight"], bool) or not isinstance(step["setWeight"], int):
+                given = step["setWeight"]
                 raise ReleaseError("step %d: setWeight must be an integer from 0 to 100, got %r (%s); write "
-                                   "setWeight: 10, without quotes" % (i, step["setWeight"],
-                                                                     type(step["setWeight"]).__name__))
+                                   "setWeight: 10, without quotes" % (i, given, type(given).__name__))
             try:
                 weight = validate_weight(step["setWeight"])
             except Exception as e:

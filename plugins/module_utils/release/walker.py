@@ -441,5 +441,3 @@ class Release(object):
                 st.canary_weight = weight
                 self.event("set_weight", weight=weight, manual=True, by=by)
                 self.save()
-
-

@@ -27,6 +27,7 @@ NGINX_HEADER_RE = re.compile(r"^[a-z0-9-]{1,128}$")
 PATH_RE = re.compile(r"^[A-Za-z0-9_./@+=,:~-]+$")
 PATH_GRAMMAR = "a path of letters, digits and '_./@+=,:~-' (no spaces, quotes, ';', '{', '}', '#', '$' or newlines)"
 
+
 def _port(text):
     if not PORT_RE.fullmatch(text) or not 1 <= int(text) <= 65535:
         raise ValueError("port")
