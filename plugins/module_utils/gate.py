@@ -16,6 +16,7 @@ import copy
 
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
     ON_EMPTY, AnalysisRun, AnalysisSpecError, PrometheusProvider, Providers, prepare, validate)
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis.templates import metric_roles
 from ansible_collections.progressive.delivery.plugins.module_utils.argo import read_argo
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     PROMETHEUS_ARG_SPEC, prometheus_options)
@@ -115,24 +116,6 @@ def load_templates(source, cluster):
             return found[0] if found else cluster.template(name, ref_scope)
         return chosen, lookup
     return [cluster.template(n, scope) for n in names], cluster.template
-
-
-GUARD_ONLY = "progressive.delivery/guard-only"
-STEP_ONLY = "progressive.delivery/step-only"
-
-
-def metric_roles(templates):
-    """metric name -> "guard" or "step" for the metrics a template reserves to one of them, from its annotations
-    (``progressive.delivery/guard-only: "errors-sprt"``, ``progressive.delivery/step-only: "latency-p99, cpu"``);
-    annotations survive a real cluster, where an unknown field in a metric would be pruned."""
-    roles = {}
-    for template in templates or []:
-        notes = ((template or {}).get("metadata") or {}).get("annotations") or {}
-        for key, role in ((GUARD_ONLY, "guard"), (STEP_ONLY, "step")):
-            for name in str(notes.get(key) or "").split(","):
-                if name.strip():
-                    roles[name.strip()] = role
-    return roles
 
 
 class Gate(object):

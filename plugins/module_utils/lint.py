@@ -17,6 +17,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils import detect
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis import (
     ERROR, SUCCESSFUL, evaluate_conditions)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, compile_expr
+from ansible_collections.progressive.delivery.plugins.module_utils.analysis.templates import metric_roles
 
 STATEFUL_ANNOTATION = "progressive.delivery/stateful"
 P99_ANNOTATION = "progressive.delivery/p99-request-seconds"
@@ -154,6 +155,7 @@ def lint_rollout(ro, templates, p99_seconds=None):
 def lint_template(tpl, hash_args):
     findings = []
     spec = tpl.get("spec") or {}
+    guard_only = [name for name, role in metric_roles([tpl]).items() if role == "guard"]
     for i, metric in enumerate(spec.get("metrics") or []):
         base = "spec.metrics[%d]" % i
         name = metric.get("name")
@@ -173,7 +175,8 @@ def lint_template(tpl, hash_args):
                                     "metric '%s' has failureLimit %s: a single noisy measurement aborts the release"
                                     % (name, metric.get("failureLimit", 0)),
                                     "set failureLimit: 2 (or more) with a count of at least 3"))
-        findings += _empty_result(tpl, base, metric)
+        if name not in guard_only:  # a guard can only abort: no data passing it promotes nothing
+            findings += _empty_result(tpl, base, metric)
     return findings
 
 

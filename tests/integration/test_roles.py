@@ -94,7 +94,8 @@ def test_canary_app_converges_validates_and_lints_clean(playbook, kube, namespac
     assert changed(second) == []
     docs = rendered(str(tmp_path / "m"))
     kinds = sorted(d["kind"] for d in docs)
-    expected = ["AnalysisTemplate"] * 5 + ["PodDisruptionBudget", "Rollout", "Service", "Service"]
+    # five SLO templates for the steps, and the guard for the background analysis
+    expected = ["AnalysisTemplate"] * 6 + ["PodDisruptionBudget", "Rollout", "Service", "Service"]
     expected += ["DestinationRule", "VirtualService"] if router == "istio" else ["Ingress"]
     assert kinds == sorted(expected)
     assert sorted(validate_core(docs)) == sorted(k for k in expected if k in (
@@ -105,6 +106,12 @@ def test_canary_app_converges_validates_and_lints_clean(playbook, kube, namespac
     canary = rollout["spec"]["strategy"]["canary"]
     assert [s["setWeight"] for s in canary["steps"] if "setWeight" in s] == [10, 25, 50, 75]
     assert sum(1 for s in canary["steps"] if "analysis" in s) == 4
+    # fail fast: the guard as Argo's background analysis, from the first step; the plan's detection bound is its
+    # 15 s x 3 measurements, well inside the guide's 2 minutes (the steps alone would take 5 min + 3 min)
+    assert canary["analysis"]["templates"] == [{"templateName": "checkout-guard"}]
+    bounds = {}
+    lint.lint(docs, bounds=bounds)
+    assert bounds == {"Rollout/checkout": 45.0}
     assert canary["abortScaleDownDelaySeconds"] >= 2 * 1.0
     if router == "istio":
         vs = [o for o in objects if o["kind"] == "VirtualService"][0]

@@ -176,3 +176,21 @@ def _prepare(templates, args, lookup, secret_lookup, mode, known_args):
         raise AnalysisSpecError(redactor.text(str(e)))
     except _MALFORMED as e:
         raise AnalysisSpecError(redactor.text(_malformed_text(e)))
+
+
+GUARD_ONLY = "progressive.delivery/guard-only"
+STEP_ONLY = "progressive.delivery/step-only"
+
+
+def metric_roles(templates):
+    """metric name -> "guard" or "step" for the metrics a template reserves to one of them, from its annotations
+    (``progressive.delivery/guard-only: "errors-sprt"``, ``progressive.delivery/step-only: "latency-p99, cpu"``);
+    annotations survive a real cluster, where an unknown field in a metric would be pruned."""
+    roles = {}
+    for template in templates or []:
+        notes = ((template or {}).get("metadata") or {}).get("annotations") or {}
+        for key, role in ((GUARD_ONLY, "guard"), (STEP_ONLY, "step")):
+            for name in str(notes.get(key) or "").split(","):
+                if name.strip():
+                    roles[name.strip()] = role
+    return roles
