@@ -62,11 +62,6 @@ def plan(pause):
     return steps + [{"setWeight": 100}]
 
 
-def task(module, options):
-    return ("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: bench\n"
-            "      progressive.delivery.%s: %s\n" % (module, json.dumps(options)))
-
-
 def release(stack, work, name, canary, guarded, pause, rps=20):
     """One release through ansible-playbook with load through nginx; what the users got from the canary."""
     port = harness.free_port()
@@ -76,11 +71,11 @@ def release(stack, work, name, canary, guarded, pause, rps=20):
     router = dict(release=name, router="nginx", nginx=dict(
         stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
         stable=["127.0.0.1:%d" % stack.apps["stable"].port], canary=["127.0.0.1:%d" % stack.apps[canary].port]))
-    harness.run_playbook(task("router_step", dict(router, action="set_weight", weight=0)), work, expect_rc=0)
+    harness.run_playbook(harness.task("router_step", dict(router, action="set_weight", weight=0)), work, expect_rc=0)
     gen = load.LoadGenerator("127.0.0.1", port, rps=rps, max_seconds=900, max_requests=rps * 900).start()
     try:
         started = time.time()
-        _rc, tasks, _out = harness.run_playbook(task("router_release", dict(
+        _rc, tasks, _out = harness.run_playbook(harness.task("router_release", dict(
             router, stable_version="stable", canary_version=canary, steps=plan(pause),
             analysis={"template_file": path, "args": {"canary-version": canary}},
             prometheus_url=stack.prometheus.url,

@@ -27,11 +27,6 @@ TARGET_S = 120.0
 TEMPLATES = os.path.join(ROOT, "sandbox", "files", "slo-templates.yaml")
 
 
-def task(module, options):
-    return ("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: drill\n"
-            "      progressive.delivery.%s: %s\n" % (module, json.dumps(options)))
-
-
 def drill(n, apps, nginx, prometheus, work):
     release = "drill%d" % n
     port = harness.free_port()
@@ -44,9 +39,9 @@ def drill(n, apps, nginx, prometheus, work):
                  "analysis": {"template_file": TEMPLATES, "args": {"canary-version": "canary"}},
                  "prometheus_url": prometheus.url}
     # route the listen port to stable before the drill starts
-    harness.run_playbook(task("router_step", dict(release=release, router="nginx", nginx=variables["nginx"],
+    harness.run_playbook(harness.task("router_step", dict(release=release, router="nginx", nginx=variables["nginx"],
                                                   action="set_weight", weight=0)), work, expect_rc=0)
-    text = task("router_release", variables)
+    text = harness.task("router_release", variables)
     gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=120, max_requests=9600).start()
     state_file = os.path.join(nginx.conf_dir, "pd-%s.state.json" % release)
     failing_since = {}

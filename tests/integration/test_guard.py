@@ -2,7 +2,6 @@
 before its pause ends, and a healthy canary is never aborted and never promoted before its plan says.
 Load goes through nginx, bounded in requests and time; the test waits for data, never for a fixed time."""
 
-import json
 import os
 import time
 
@@ -25,16 +24,6 @@ def stack(tmp_path_factory):
         stack.stop()
 
 
-def task(module, body):
-    return """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: %s
-      progressive.delivery.%s: %s
-""" % (module, module, json.dumps(body))
-
-
 def release(stack, tmp_path, canary, steps, guard):
     """Everything on stable with load through nginx, then router_release of ``canary``; (rc, result, seconds)."""
     name = "g%d" % (int(time.time() * 1000) % 10 ** 8)
@@ -42,12 +31,12 @@ def release(stack, tmp_path, canary, steps, guard):
     router = dict(release=name, router="nginx", nginx=dict(
         stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
         stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps[canary].port]))
-    harness.run_playbook(task("router_step", dict(router, action="set_weight", weight=0)), str(tmp_path),
+    harness.run_playbook(harness.task("router_step", dict(router, action="set_weight", weight=0)), str(tmp_path),
                          expect_rc=0)
     gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=240, max_requests=14400).start()
     try:
         started = time.time()
-        rc, tasks, _out = harness.run_playbook(task("router_release", dict(
+        rc, tasks, _out = harness.run_playbook(harness.task("router_release", dict(
             router, stable_version="v1", canary_version=canary, steps=steps, guard=guard,
             analysis={"template_file": TEMPLATES}, prometheus_url=stack.prometheus.url)), str(tmp_path))
         return rc, tasks[0], time.time() - started

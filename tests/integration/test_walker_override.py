@@ -43,15 +43,7 @@ class Release(object):
         self.state_path = os.path.join(stack.nginx.conf_dir, "pd-%s.state.json" % self.name)
 
     def text(self, module, options):
-        body = dict(release=self.name, router="nginx", nginx=self.nginx)
-        body.update(options)
-        return """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: %s
-      progressive.delivery.%s: %s
-""" % (module, module, json.dumps(body))
+        return harness.task(module, dict(release=self.name, router="nginx", nginx=self.nginx, **options))
 
     def walk(self, steps, env=None, **options):
         """router_release in the background."""

@@ -18,16 +18,6 @@ def body(kube, name, **options):
     return out
 
 
-def text(module, options):
-    return """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: %s
-      progressive.delivery.%s: %s
-""" % (module, module, json.dumps(options))
-
-
 def state(kube, name):
     from kubernetes.dynamic.exceptions import NotFoundError
     try:
@@ -58,15 +48,15 @@ PLAN = [{"setWeight": 30}, {"pause": {"duration": "120s"}}, {"setWeight": 100}]
 def test_an_abort_during_a_pause_is_obeyed_and_a_second_walker_refused(kube, tmp_path):
     name = "wk-%s" % uuid.uuid4().hex[:5]
     walk = dict(stable_version="v1", canary_version="v2", steps=PLAN)
-    walker = harness.start_playbook(text("router_release", body(kube, name, **walk)), str(tmp_path))
+    walker = harness.start_playbook(harness.task("router_release", body(kube, name, **walk)), str(tmp_path))
     wait_state(kube, name, lambda st: st["canary_weight"] == 30 and st["history"][-1]["event"] == "pause",
                "30% and pausing")
     assert canary_weight(kube, name) == 30
-    rc, tasks, _out = harness.run_playbook(text("router_release", body(kube, name, **walk)), str(tmp_path))
+    rc, tasks, _out = harness.run_playbook(harness.task("router_release", body(kube, name, **walk)), str(tmp_path))
     assert rc != 0 and "is being walked by" in tasks[0]["msg"] and "since" in tasks[0]["msg"]
     # no pods behind the Services here: the stable pool's health is test_emergency_verify's subject
     abort = body(kube, name, action="abort", reason="INC-7", verify_stable=False)
-    rc, tasks, _out = harness.run_playbook(text("router_step", abort), str(tmp_path))
+    rc, tasks, _out = harness.run_playbook(harness.task("router_step", abort), str(tmp_path))
     assert rc == 0, tasks[0].get("msg")
     rc, tasks, _out = walker.result(timeout=120)
     assert rc != 0 and tasks[0]["verdict"] == "rolled_back" and "INC-7" in tasks[0]["msg"]

@@ -29,6 +29,12 @@ from processes import (  # noqa: F401,E402  pylint: disable=unused-import
     DemoApp, Nginx, Process, Prometheus, Stack, free_port, http_get, prometheus_binary, wait_for)
 
 
+def task(module, options, name=None):
+    """A playbook of one task on localhost: the collection's ``module`` with ``options``."""
+    return ("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: %s\n      progressive.delivery.%s: %s\n"
+            % (name or module, module, json.dumps(options)))
+
+
 def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None):
     """Run ansible-playbook on localhost; return (rc, [task results of the one host], raw output)."""
     return start_playbook(playbook_text, workdir, extra_vars, check, diff, env).result(expect_rc)

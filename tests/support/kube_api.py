@@ -613,14 +613,8 @@ class KubeAPI(object):
         current = store.get(key)
         if current is None:
             return _status(404, "NotFound", "%s not found" % what, {"name": name, "group": group, "kind": plural})
-        if method in ("PUT", "PATCH") and self.store.concurrent_writes.get(key):
-            self.store.concurrent_writes[key] -= 1
-            current = copy.deepcopy(current)
-            annotations = current["metadata"].setdefault("annotations", {})
-            annotations["test.progressive.delivery/other-writer"] = str(int(annotations.get(
-                "test.progressive.delivery/other-writer", "0")) + 1)
-            current["metadata"]["resourceVersion"] = self.store.next_version()
-            store[key] = current
+        if method in ("PUT", "PATCH"):
+            current = self.other_writer(store, key, current)
         if sub == "scale":
             return self.scale(method, spec, key, current, body, content_type, dry_run)
         if method == "GET":
@@ -720,6 +714,20 @@ class KubeAPI(object):
         return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                      "details": {"name": key[3], "group": group, "kind": plural, "uid": current["metadata"].get("uid")}}
 
+    def other_writer(self, store, key, current):
+        """The concurrent-writer hook: another client writes the object first (an annotation and a new
+        resourceVersion), so the write in hand carries a stale resourceVersion and meets a real 409."""
+        if not self.store.concurrent_writes.get(key):
+            return current
+        self.store.concurrent_writes[key] -= 1
+        current = copy.deepcopy(current)
+        annotations = current["metadata"].setdefault("annotations", {})
+        annotations["test.progressive.delivery/other-writer"] = str(int(annotations.get(
+            "test.progressive.delivery/other-writer", "0")) + 1)
+        current["metadata"]["resourceVersion"] = self.store.next_version()
+        store[key] = current
+        return current
+
     def scale(self, method, spec, key, current, body, content_type, dry_run):
         """The scale subresource (autoscaling/v1 Scale) at the CRD's specReplicasPath / statusReplicasPath."""
         paths = spec.scale or {}
@@ -806,14 +814,8 @@ class KubeAPI(object):
         current = store.get(key)
         if current is None:
             return _status(404, "NotFound", "%s not found" % what, {"name": name, "kind": plural})
-        if method in ("PUT", "PATCH") and self.store.concurrent_writes.get(key):
-            self.store.concurrent_writes[key] -= 1
-            current = copy.deepcopy(current)
-            annotations = current["metadata"].setdefault("annotations", {})
-            annotations["test.progressive.delivery/other-writer"] = str(int(annotations.get(
-                "test.progressive.delivery/other-writer", "0")) + 1)
-            current["metadata"]["resourceVersion"] = self.store.next_version()
-            store[key] = current
+        if method in ("PUT", "PATCH"):
+            current = self.other_writer(store, key, current)
         if method == "GET":
             return 200, copy.deepcopy(current)
         if method == "DELETE":

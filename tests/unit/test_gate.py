@@ -105,6 +105,7 @@ def test_the_template_source_options_are_documented_alike_in_every_place():
     nested = [yaml.safe_load(ModuleDocFragment.ANALYSIS)["options"]["analysis"]["suboptions"]]
     promotion = yaml.safe_load(ModuleDocFragment.PROMOTION)["options"]
     nested += [promotion[k]["suboptions"] for k in ("pre_promotion_analysis", "post_promotion_analysis")]
+
     def bare(value, prefix):
         if isinstance(value, dict):
             return dict((k, bare(v, prefix)) for k, v in value.items())
