@@ -13,6 +13,7 @@ __metaclass__ = type
 # so the template-source options are written out in each place; tests/unit/test_gate.py checks the copies say
 # the same.
 
+
 class ModuleDocFragment(object):
 
     # How an analysis runs (module_utils/gate.py ANALYSIS_GATE_SPEC, beside the prometheus fragment)
