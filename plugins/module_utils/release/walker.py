@@ -18,10 +18,11 @@ import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
 from ansible_collections.progressive.delivery.plugins.module_utils.guard import GuardTripped
+from ansible_collections.progressive.delivery.plugins.module_utils.release.decisions import Decisions
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
     ReleaseError, describe_step, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    DEGRADED, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, iso)
+    FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
     LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
@@ -34,7 +35,7 @@ class Interrupted(BaseException):
     every error of a measurement into an Error measurement."""
 
 
-class Release(object):
+class Release(Decisions):
     """One release over one router. ``analyze(step, state, sleep)`` returns ``{phase, message, metrics}``.
 
     ``alive()`` says whether the controller that started the walk (ansible-playbook) is still there;
@@ -346,98 +347,3 @@ class Release(object):
             self.refresh()
             self.event("walker_stopped", reason=why, step=self.state.step_index)
             self.save()
-
-    # ------------------------------------------------------------------ decisions (walker and operators)
-
-    def abort(self, reason, detected_at=None, by=None):
-        """All traffic back on stable, cohorts included, in one router update. An abort of a release
-        already aborted routes again (a re-run with corrected addresses repairs a wrong rollback)."""
-        st = self.state
-        if st.aborted:
-            self.route(0, active=False)
-            return st
-        detected_at = detected_at or self.clock()
-        self.route(0, active=False)
-        restored_at = self.clock()
-        self.changed = True
-        since = st.canary_traffic_since
-        message = "RolloutAborted: %s" % reason
-        if by:
-            message += " (by %s at %s)" % (by, iso(restored_at))
-        st.update(phase=DEGRADED, aborted=True, message=message, canary_weight=0,
-                  time_to_detect_s=round(detected_at - since, 3) if since else None,
-                  time_to_restore_s=round(restored_at - detected_at, 3))
-        self.event("aborted", reason=reason, by=by or "analysis", time_to_restore_s=st.time_to_restore_s)
-        self.save()
-        return st
-
-    def promote(self, by=None):
-        """100% on the canary, which becomes the stable version."""
-        st = self.state
-        self.route(100)
-        self.changed = True
-        st.update(phase=HEALTHY, message="", canary_weight=100, step_index=len(self.steps),
-                  stable_version=st.canary_version)
-        self.event("promoted", version=st.canary_version, **({"by": by} if by else {}))
-        self.save()
-        return st
-
-    def pause(self, by):
-        """Hold the release at its current weight until a resume; a walker stops at its next look."""
-        st = self.state
-        if st.phase != PROGRESSING or st.aborted:
-            return st
-        st.update(phase=PAUSED, message="manually paused by %s at %s" % (by, iso(self.clock())))
-        self.changed = True
-        self.event("paused", reason="manual", by=by, step=st.step_index, weight=st.canary_weight)
-        self.save()
-        return st
-
-    def skip(self, by):
-        """Past the current step (Argo's promote without --full): a pause or an analysis ends now."""
-        st = self.state
-        if st.aborted or st.phase == HEALTHY or st.step_index >= len(self.steps):
-            return st
-        if st.phase == PAUSED:
-            return self.resume(by)
-        self.changed = True
-        self.event("step_skipped", step=st.step_index, by=by)
-        st.step_index += 1
-        self.save()
-        return st
-
-    def resume(self, by=None):
-        """Clear a pause (the operator's promote on a paused step); the next run goes on."""
-        st = self.state
-        if st.phase != PAUSED:
-            return st
-        if st.message == "CanaryPauseStep":
-            st.step_index += 1
-        st.update(phase=PROGRESSING, message="")
-        self.changed = True
-        self.event("resumed", **({"by": by} if by else {}))
-        self.save()
-        return st
-
-    def retry(self, by=None):
-        """An aborted release starts again from step 0 (as Argo's retry)."""
-        st = self.state
-        if not st.aborted:
-            return st
-        st.update(phase=PROGRESSING, aborted=False, message="", step_index=0, canary_weight=0,
-                  canary_traffic_since=None, time_to_detect_s=None, time_to_restore_s=None, step_results=[])
-        self.changed = True
-        self.route(0)
-        self.event("retried", **({"by": by} if by else {}))
-        self.save()
-        return st
-
-    def set_weight(self, weight, by):
-        """The canary's share by hand, outside the plan."""
-        self.route(weight, active=True)
-        st = self.state
-        if st:
-            if st.canary_weight != weight:
-                st.canary_weight = weight
-                self.event("set_weight", weight=weight, manual=True, by=by)
-                self.save()
