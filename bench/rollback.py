@@ -39,8 +39,8 @@ def drill(n, apps, nginx, prometheus, work):
                  "analysis": {"template_file": TEMPLATES, "args": {"canary-version": "canary"}},
                  "prometheus_url": prometheus.url}
     # route the listen port to stable before the drill starts
-    harness.run_playbook(harness.task("router_step", dict(release=release, router="nginx", nginx=variables["nginx"],
-                                                  action="set_weight", weight=0)), work, expect_rc=0)
+    to_stable = dict(release=release, router="nginx", nginx=variables["nginx"], action="set_weight", weight=0)
+    harness.run_playbook(harness.task("router_step", to_stable), work, expect_rc=0)
     text = harness.task("router_release", variables)
     gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=120, max_requests=9600).start()
     state_file = os.path.join(nginx.conf_dir, "pd-%s.state.json" % release)
