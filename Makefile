@@ -23,7 +23,7 @@ help:
 	@echo "make molecule     one molecule scenario a role (converge, idempotence, verify)"
 	@echo "make sanity       ansible-test sanity on the collection"
 	@echo "make lint         ansible-lint (production profile)"
-	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills, expression fuzz)"
+	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills, expression fuzz, detection)"
 
 venv: $(VENV)/.installed
 
@@ -86,6 +86,7 @@ bench: venv system-deps collection
 	$(PY) bench/fleet_abort.py
 	$(PY) bench/rollback.py
 	$(PY) bench/expr_fuzz.py --count 50000
+	$(PY) bench/detection.py
 
 clean:
 	rm -rf $(BUILD) $(SANITY_DIR) tests/output
