@@ -20,6 +20,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.gate import G
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import gate_argument_spec, source_option
 from ansible_collections.progressive.delivery.plugins.module_utils.guard import Guard
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
+from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 
@@ -127,11 +128,9 @@ def _ancestors(pid):
     chain = []
     while pid > 1:
         try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (IOError, OSError, IndexError):
+            parent, started = proc_stat(pid)
+        except OSError:
             break
-        parent, started = int(fields[1]), fields[19]
         if pid != os.getpid():
             chain.append((pid, started))
         pid = parent
@@ -155,10 +154,9 @@ def controller_alive():
             return False
         for pid, started in chain:
             try:
-                with open("/proc/%d/stat" % pid) as f:
-                    if f.read().rsplit(")", 1)[1].split()[19] != started:
-                        return False
-            except (IOError, OSError, IndexError):
+                if proc_stat(pid)[1] != started:
+                    return False
+            except OSError:
                 return False
         return True
     return alive

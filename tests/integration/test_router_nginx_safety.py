@@ -133,10 +133,10 @@ def snapshot(folder):
 
 
 def parent_of(pid):
+    from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
+        return proc_stat(pid)[0]
+    except OSError:
         return None
 
 

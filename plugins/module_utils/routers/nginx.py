@@ -29,6 +29,7 @@ import time
 from http.client import HTTPConnection, HTTPException
 
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
+from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import FileStore, write_atomic
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
     Change, Router, RouterError, Routing, shown)
@@ -49,27 +50,20 @@ def upstream_name(release):
     return "pd_" + release.replace("-", "_")
 
 
-def _proc_stat(pid):
-    """(parent pid, start time in clock ticks since boot) of a process, from /proc."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), int(fields[19])
-
-
 def older_workers(pid):
     """Pids of nginx workers under the same master as worker ``pid`` that started before it and still accept
     connections (not "shutting down"), or None when /proc cannot tell."""
     if not pid or not os.path.isdir("/proc/%d" % pid):
         return None
     try:
-        master, started = _proc_stat(pid)
+        master, started = proc_stat(pid)
         tolerance = max(1, os.sysconf("SC_CLK_TCK") // 50)  # the workers of one generation start within 20 ms
         older = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == pid:
                 continue
             try:
-                parent, since = _proc_stat(int(entry))
+                parent, since = proc_stat(int(entry))
                 if parent != master or since >= started - tolerance:
                     continue
                 with open("/proc/%s/cmdline" % entry, "rb") as f:
