@@ -95,9 +95,13 @@ def evaluate_condition(source, result):
 COMPARISONS = ("<", "<=", ">", ">=")
 
 
-def thresholds(source):
-    """The numbers a condition compares a value against (``result[0] >= 0.95`` gives [0.95]), for the charts
-    of a report; [] when the condition does not parse or compares against no number."""
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def comparisons(source):
+    """The comparisons of a condition against a number, as (operator, number) with the number on the right
+    (``result[0] >= 0.95`` and ``0.95 <= result[0]`` both give [(">=", 0.95)]), for reports that say which
+    threshold a value met or missed; [] when the condition does not parse or compares against no number."""
     try:
         root = Expression(source).ast
     except ExprError:
@@ -108,11 +112,17 @@ def thresholds(source):
         if isinstance(node, Chain):
             operands = [node.first] + [item.right for item in node.items]
             for i, item in enumerate(node.items):
-                pair = (operands[i], operands[i + 1])
-                if item.op not in COMPARISONS or any(isinstance(n, Call) and n.name == "len" for n in pair):
+                left, right = operands[i], operands[i + 1]
+                if item.op not in COMPARISONS or any(isinstance(n, Call) and n.name == "len" for n in (left, right)):
                     continue  # len(result) > 0 guards against no data; it is no threshold
-                for side in pair:
+                for side, op in ((right, item.op), (left, FLIPPED.get(item.op))):
                     if isinstance(side, Lit) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool):
-                        found.append(float(side.value))
+                        found.append((op, float(side.value)))
         stack.extend(children(node))
-    return sorted(set(found))
+    return sorted(set(found), key=lambda c: (c[1], c[0]))
+
+
+def thresholds(source):
+    """The numbers a condition compares a value against (``result[0] >= 0.95`` gives [0.95]), for the charts
+    of a report; [] when the condition does not parse or compares against no number."""
+    return sorted(set(number for _op, number in comparisons(source)))
