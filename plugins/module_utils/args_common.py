@@ -7,19 +7,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.basic import env_fallback
+
 # Prefixed so they never clash with kubernetes.core's validate_certs/ca_cert in the same module.
+# Each option falls back to an environment variable (as kubernetes.core's K8S_AUTH_*), so an AWX credential
+# type can inject the connection and no secret sits in a survey or extra vars (awx/credential_types.yml).
+PROMETHEUS_ENV = dict(
+    prometheus_url="PROMETHEUS_URL",
+    prometheus_token="PROMETHEUS_TOKEN",
+    prometheus_username="PROMETHEUS_USERNAME",
+    prometheus_password="PROMETHEUS_PASSWORD",
+    prometheus_headers="PROMETHEUS_HEADERS",
+    prometheus_ca_file="PROMETHEUS_CA_FILE",
+    prometheus_client_cert="PROMETHEUS_CLIENT_CERT",
+    prometheus_client_key="PROMETHEUS_CLIENT_KEY",
+    prometheus_validate_certs="PROMETHEUS_VALIDATE_CERTS",
+)
+
 PROMETHEUS_ARG_SPEC = dict(
     prometheus_url=dict(type="str"),
     prometheus_token=dict(type="str", no_log=True),
     prometheus_username=dict(type="str"),
     prometheus_password=dict(type="str", no_log=True),
-    prometheus_headers=dict(type="dict", no_log=True),
+    prometheus_headers=dict(type="dict", no_log=True),  # from the environment: a JSON object
     prometheus_ca_file=dict(type="path"),
     prometheus_client_cert=dict(type="path"),
     prometheus_client_key=dict(type="path", no_log=False),
     prometheus_validate_certs=dict(type="bool", default=True),
     prometheus_timeout=dict(type="int"),
 )
+for _option, _variable in PROMETHEUS_ENV.items():
+    PROMETHEUS_ARG_SPEC[_option]["fallback"] = (env_fallback, [_variable])
 
 
 def prometheus_options(params):
@@ -108,15 +126,19 @@ ROUTER_ARG_SPEC = dict(
     release=dict(type="str", required=True),
     router=dict(type="str", required=True, choices=["nginx", "gateway_api", "ingress_nginx", "istio",
                                                     "openshift_route"]),
+    # listen, the pools, mode and the flags: when left out, those the release's routing file keeps
+    # (routers/factory.py), so an on-call needs only the release and the config_dir
     nginx=dict(type="dict", options=dict(
-        config_dir=dict(type="path", required=True),
-        listen=dict(type="str", required=True),
-        stable=dict(type="list", elements="str", required=True),
-        canary=dict(type="list", elements="str", required=True),
+        config_dir=dict(type="path", default="/etc/nginx/conf.d"),
+        listen=dict(type="str"),
+        stable=dict(type="list", elements="str"),
+        canary=dict(type="list", elements="str"),
         main_config=dict(type="path", default="/etc/nginx/nginx.conf"),
         prefix=dict(type="path"),
         binary=dict(type="str", default="nginx"),
-        expose_routing=dict(type="bool", default=False),
+        mode=dict(type="str", choices=["server", "include"]),
+        expose_routing=dict(type="bool"),
+        weight_header=dict(type="bool"),
     )),
     kubernetes_target=dict(type="dict", options=dict(
         namespace=dict(type="str", required=True),
@@ -126,7 +148,8 @@ ROUTER_ARG_SPEC = dict(
         port=dict(type="int", default=80),
         host=dict(type="str"),
     )),
-    cohorts=dict(type="dict", default={}, options=dict(
+    # no default: left out, the cohorts the release saved are kept (a hand-made step must not drop them)
+    cohorts=dict(type="dict", options=dict(
         header=dict(type="str", default="x-canary-cohort"),
         always_canary=dict(type="list", elements="str", default=[]),
         never_canary=dict(type="list", elements="str", default=[]),
