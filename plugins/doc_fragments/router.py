@@ -36,7 +36,13 @@ options:
     required: true
     choices: [nginx, gateway_api, ingress_nginx, istio, openshift_route]
   nginx:
-    description: The host nginx router.
+    description:
+      - The host nginx router.
+      - O(nginx.listen), O(nginx.stable), O(nginx.canary), O(nginx.mode), O(nginx.expose_routing) and
+        O(nginx.weight_header), when left out, are those the release's last routing change kept (the first line of
+        C(pd-<release>.conf) in O(nginx.config_dir)), so an operator's step or an emergency rollback needs only
+        the release (and the config_dir when it is not the default). Without that file they are required, and
+        the error names the file.
     type: dict
     suboptions:
       config_dir:
@@ -44,25 +50,24 @@ options:
           - Directory included by nginx's C(http) block (C(include DIR/*.conf)).
           - A path of letters, digits and C(_./@+=,:~-).
         type: path
-        required: true
+        default: /etc/nginx/conf.d
       listen:
         description:
-          - Address (C(127.0.0.1:8080)) or port (C(8080), on 127.0.0.1) the release is served on.
+          - Address (C(127.0.0.1:8080)) or port (C(8080), on 127.0.0.1) the release is served on; with
+            O(nginx.mode=include), the address of the router's own small server that answers only the routing
+            endpoint (keep it on loopback, for example C(127.0.0.1:9180)).
           - C([host:]port), the host an IPv4 address, an IPv6 address in brackets (C([::1]:8080)) or a host name
             of DNS labels, the port from 1 to 65535; anything else is refused before anything is written.
         type: str
-        required: true
       stable:
         description:
           - Addresses of the stable version, each C(host:port) as in O(nginx.listen) (a host is required).
         type: list
         elements: str
-        required: true
       canary:
         description: Addresses of the canary version, each C(host:port) as in O(nginx.stable).
         type: list
         elements: str
-        required: true
       main_config:
         description: nginx's main configuration, for C(nginx -t) and the reload.
         type: path
@@ -74,13 +79,26 @@ options:
         description: The nginx command.
         type: str
         default: nginx
+      mode:
+        description:
+          - C(server) (the default) - a whole C(server) on O(nginx.listen) proxies the release.
+          - C(include) - only the upstreams and the cohort map, for a C(server) block of your own (its
+            C(server_name), TLS, logs); put C(include <config_dir>/pd-<release>.location;) in one of its
+            locations. The router's routing endpoint then has a small server of its own on O(nginx.listen).
+            See C(docs/first-release-nginx.md).
+        type: str
+        choices: [server, include]
       expose_routing:
         description:
           - Answer the routing endpoint C(/__pd/routing) (what the workers route, as JSON) to every client of
-            O(nginx.listen). By default it answers only this host (loopback and the listen address itself, which
-            the router uses to check every change) and refuses everyone else with 403.
+            O(nginx.listen). By default (false) it answers only this host (loopback and the listen address itself,
+            which the router uses to check every change) and refuses everyone else with 403.
         type: bool
-        default: false
+      weight_header:
+        description:
+          - Add an C(X-Canary-Weight) header (the canary's share) to every proxied answer. Off by default (false):
+            clients need not know a release is in progress.
+        type: bool
   kubernetes_target:
     description: The routing object of a Kubernetes router, and the Services it splits between.
     type: dict
@@ -113,8 +131,9 @@ options:
       - Routing by request header besides the weight. Cohorts in O(cohorts.always_canary) reach the canary
         whenever it is active; cohorts in O(cohorts.never_canary) stay on stable until the canary has 100%.
         An aborted canary gets no traffic at all.
+      - When left out, the cohorts the release saved (its state, else what the router holds) are kept, so a
+        hand-made step never drops them.
     type: dict
-    default: {}
     suboptions:
       header:
         description:
