@@ -6,7 +6,8 @@ traffic router, the state kept where the router lives so an interrupted job resu
 
 - ``plan``: the steps, their defaults and checks;
 - ``state``: ReleaseState, the typed record of a release and what is read from it (verdict, series);
-- ``walker``: Release, which walks the plan and carries the operators' verbs.
+- ``walker``: Release, which walks the plan and carries the operators' verbs;
+- ``freeze``: the freeze windows in which no release starts.
 
 Phases follow Argo Rollouts: Progressing, Paused (a pause without duration, or an Inconclusive
 analysis, waits for a person), Healthy (promoted), Degraded (aborted: all traffic on stable)."""
@@ -19,7 +20,9 @@ from ansible_collections.progressive.delivery.plugins.module_utils.release.plan 
     DEFAULT_WEIGHTS, STRATEGIES, ReleaseError, bluegreen_plan, default_plan, describe_step, pause_seconds,
     validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (  # noqa: F401
-    DEGRADED, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, summarize)
+    DEGRADED, FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, duration, summarize)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.walker import (  # noqa: F401
-    Interrupted, Release)
+    Frozen, Interrupted, Release)
+from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import (  # noqa: F401
+    FreezeError, active_freeze, parse_windows)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import actor  # noqa: F401

@@ -87,5 +87,12 @@ def pause_seconds(duration):
 
 
 def describe_step(step):
+    """'setWeight 25', 'pause 30s', 'pause (until resumed)', 'analysis' or 'analysis success-rate, latency'."""
     kind = next(iter(step))
-    return "%s %s" % (kind, step[kind]) if kind != "analysis" else "analysis"
+    if kind == "setWeight":
+        return "setWeight %s" % step[kind]
+    if kind == "pause":
+        duration = (step[kind] or {}).get("duration")
+        return "pause %s" % duration if duration is not None else "pause (until resumed)"
+    names = [t.get("templateName") or t.get("clusterTemplateName") for t in (step[kind] or {}).get("templates") or []]
+    return "analysis %s" % ", ".join(n for n in names if n) if any(names) else "analysis"

@@ -19,10 +19,11 @@ import time
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
 from ansible_collections.progressive.delivery.plugins.module_utils.guard import GuardTripped
 from ansible_collections.progressive.delivery.plugins.module_utils.release.decisions import Decisions
+from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
     ReleaseError, describe_step, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState)
+    FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, failed_checks)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
     LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
@@ -35,6 +36,16 @@ class Interrupted(BaseException):
     every error of a measurement into an Error measurement."""
 
 
+class Frozen(ReleaseError):
+    """A release refused because it would start inside a freeze window; nothing was changed."""
+
+    def __init__(self, window, t, version):
+        self.window = window.to_dict(t)
+        super(Frozen, self).__init__("release of %s refused: freeze %s is in effect; nothing was changed. Release "
+                                     "after it ends (a release already in progress is not stopped by a freeze)"
+                                     % (version, window.describe(t)))
+
+
 class Release(Decisions):
     """One release over one router. ``analyze(step, state, sleep)`` returns ``{phase, message, metrics}``.
 
@@ -42,7 +53,7 @@ class Release(Decisions):
     ``poll`` is how often a waiting walker looks at the state again."""
 
     def __init__(self, router, steps=None, strategy=None, analyze=None, cohorts=None, clock=None, sleep=None,
-                 on_error="abort", alive=None, poll=1.0, guard=None):
+                 on_error="abort", alive=None, poll=1.0, guard=None, on_failure="abort", freeze=None):
         """Without ``steps``/``strategy``, those of the release in progress (an operator's action on it)."""
         self.router = router
         self.store = router.state_store()
@@ -56,6 +67,8 @@ class Release(Decisions):
         self.clock = clock or time.time
         self.sleep = sleep or time.sleep
         self.on_error = on_error
+        self.on_failure = on_failure  # a Failed analysis: abort, or hold the canary at its weight for a person
+        self.freeze = freeze or []  # freeze.Window: no release starts inside one
         self.alive = alive or (lambda: True)
         self.poll = poll
         self.guard = guard  # a guard.Guard: looks during every wait, may only abort
@@ -179,6 +192,9 @@ class Release(Decisions):
                 raise ReleaseError("release '%s' is still rolling out %s (step %d, %s); abort or promote it before "
                                    "releasing %s" % (self.router.release, st.canary_version, st.step_index,
                                                      st.phase, canary_version))
+            frozen = active_freeze(self.freeze, self.clock())
+            if frozen:
+                raise Frozen(frozen, self.clock(), canary_version)
             if self.strategy == "blueGreen" and not approved:
                 raise ReleaseError("a blue-green release switches all traffic at once: a person must approve it "
                                    "(approved: true)")
@@ -213,15 +229,22 @@ class Release(Decisions):
                 with self.store.mutex():
                     self.refresh()
                     st = self.state
-                    if st.phase != PROGRESSING or st.aborted:
+                    holding = self.holding()
+                    if (st.phase != PROGRESSING or st.aborted) and not holding:
                         break
-                    if st.step_index >= len(self.steps):
+                    if holding:
+                        long_step = self.hold
+                    elif st.step_index >= len(self.steps):
                         self.promote()
                         break
-                    if st.step_index >= end:
+                    elif st.step_index >= end:
                         break
-                    index = st.step_index
-                    long_step = self.start(index)
+                    else:
+                        index = st.step_index
+                        long_step = self.start(index)
+                if long_step == self.hold:  # pylint: disable=comparison-with-callable
+                    long_step()
+                    continue
                 if long_step is not None:
                     outcome = long_step()
                     with self.store.mutex():
@@ -300,6 +323,16 @@ class Release(Decisions):
             self.save()
             return
         found = st.record_analysis(index, verdict, self.clock())
+        if verdict["phase"] == "Failed" and self.on_failure == "pause":
+            # Argo Rollouts #2866: a person looks before anything rolls back; the guard still aborts on evidence
+            checks = failed_checks(found)
+            st.update(phase=PAUSED, message="%s: analysis Failed at step %d (%s); held at %d%%. Look, then "
+                      "router_step action=abort to roll back, or action=resume to go on" % (
+                          FAILED_HELD, index, checks or verdict.get("message", ""), st.canary_weight))
+            self.event("paused", step=index, reason=FAILED_HELD, failed=checks, weight=st.canary_weight)
+            st.step_index = index + 1
+            self.save()
+            return
         if verdict["phase"] in FAILING:
             self.abort("analysis %s at step %d: %s" % (verdict["phase"], index, verdict.get("message", "")),
                        detected_at=found["t"])
@@ -309,6 +342,15 @@ class Release(Decisions):
             self.event("paused", step=index, reason="InconclusiveAnalysisRun")
         st.step_index = index + 1
         self.save()
+
+    def holding(self):
+        """Held after a Failed analysis (on_failure: pause) with a guard to watch: the walker stays, the guard
+        measuring, until a person resumes, promotes or aborts, or the guard aborts."""
+        st = self.state
+        return bool(self.guard) and st.phase == PAUSED and not st.aborted and st.message.startswith(FAILED_HELD)
+
+    def hold(self):
+        self.wait(LEASE_SECONDS)  # Interrupted by a person's decision, GuardTripped by the guard
 
     def trip(self, evidence):
         """The guard's abort, with the measurements that decided it."""
