@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the real-server tests and the sandbox use: the Prometheus server and nginx.
+# Debian packages the real-server tests and the sandbox use: the Prometheus server and nginx, and
+# chromium, the headless browser that renders the HTML reports in tests/integration/test_report_browser.py.
 # Installed only when missing; their services are not started (the tests start their own
 # instances on 127.0.0.1).
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "missing: ${need[*]}; install them with your package manager (Debian: apt-get install ${need[*]})" >&2
