@@ -7,7 +7,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback
+import os
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+
+
+def env_fallback_set(*names):
+    """env_fallback, where an empty variable counts as unset: an AWX credential injects its optional fields
+    that were left blank as empty variables, which must not override anything (or, for a CA file, point at
+    an empty file)."""
+    for name in names:
+        if os.environ.get(name, "").strip():
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
 
 # Prefixed so they never clash with kubernetes.core's validate_certs/ca_cert in the same module.
 # Each option falls back to an environment variable (as kubernetes.core's K8S_AUTH_*), so an AWX credential
@@ -37,7 +50,7 @@ PROMETHEUS_ARG_SPEC = dict(
     prometheus_timeout=dict(type="int"),
 )
 for _option, _variable in PROMETHEUS_ENV.items():
-    PROMETHEUS_ARG_SPEC[_option]["fallback"] = (env_fallback, [_variable])
+    PROMETHEUS_ARG_SPEC[_option]["fallback"] = (env_fallback_set, [_variable])
 
 
 def prometheus_options(params):
