@@ -1,0 +1,417 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A release's status as a person follows it, on both paths, in one vocabulary (what
+``kubectl argo rollouts get rollout --watch`` shows): versions, phase, step n/m and what it is, the weight
+set and the weight the router (or the Rollout) has, the last analysis with each metric's value, condition and
+verdict, how long it has been paused and why, the last events, and the time since the start.
+
+``from_release_state`` reads the Ansible path's ReleaseState (kept beside the router), ``from_rollout`` an
+Argo Rollout and its AnalysisRuns; both give the same ``status`` dict, and ``render`` turns it into short
+aligned lines with rounded numbers. Pure functions: the module does the reading."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import calendar
+import json
+import math
+import time
+
+from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
+from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
+    DEGRADED, HEALTHY, PAUSED, ReleaseState)
+from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import REVISION_ANNOTATION, summarize
+
+ANSIBLE, ARGO = "ansible", "argo_rollouts"
+LABEL = 10  # width of the names on the left
+
+
+# --------------------------------------------------------------------------- small readable values
+
+
+def number(value):
+    """A measured value as a person reads it: 3 significant digits, ``[0.99]`` as ``0.99``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return "[%s]" % ", ".join(number(v) for v in value) if len(value) != 1 else number(value[0])
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if value is not None else "-"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value == int(value) and abs(value) < 1e6:
+            return str(int(value))
+        return "%.3g" % value
+    return str(value)
+
+
+def duration(seconds):
+    """42s, 3m 12s, 1h 04m."""
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return "%ds" % seconds
+    if seconds < 3600:
+        return "%dm %02ds" % (seconds // 60, seconds % 60)
+    return "%dh %02dm" % (seconds // 3600, (seconds % 3600) // 60)
+
+
+def parse_time(text):
+    """Epoch seconds of a Kubernetes timestamp (2026-01-01T00:00:00Z, fractions allowed), or None."""
+    if not text:
+        return None
+    try:
+        return calendar.timegm(time.strptime(str(text).split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def clock(t):
+    """The time of day (UTC) of an epoch, for the history lines."""
+    return time.strftime("%H:%M:%S", time.gmtime(t)) if t is not None else "--:--:--"
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t is not None else None
+
+
+def step_text(step):
+    """What a plan step does, short: setWeight 20, pause 2m, pause (until promoted), analysis error-rate."""
+    if not step:
+        return ""
+    if "setWeight" in step:
+        return "setWeight %s" % step["setWeight"]
+    if "pause" in step:
+        length = (step.get("pause") or {}).get("duration")
+        if length is None:
+            return "pause (until promoted)"
+        try:
+            return "pause %s" % duration(parse_go_duration(str(length)) if not isinstance(length, int) else length)
+        except ValueError:
+            return "pause %s" % length
+    if "analysis" in step:
+        names = [t.get("templateName") or t.get("clusterTemplateName")
+                 for t in (step.get("analysis") or {}).get("templates") or []]
+        return "analysis %s" % ", ".join(n for n in names if n) if any(names) else "analysis"
+    kind = next(iter(step))
+    return kind
+
+
+def _step(index, steps, done):
+    """Step n/m (1-based, the step in progress) and what it is; past the last step, ``done``."""
+    count = len(steps)
+    if index is None:
+        return {"index": None, "number": None, "count": count, "text": ""}
+    if index >= count or done:
+        return {"index": index, "number": count, "count": count, "text": "done"}
+    return {"index": index, "number": index + 1, "count": count, "text": step_text(steps[index])}
+
+
+def _metric(name, value, conditions, verdict):
+    shown = []
+    for kind in ("success", "failure"):
+        if conditions.get(kind):
+            shown.append("%s: %s" % (kind, conditions[kind]) if kind == "failure" else conditions[kind])
+    return {"name": name, "value": number(value), "condition": "; ".join(shown), "verdict": verdict or ""}
+
+
+def _status(**fields):
+    base = dict(path=None, release=None, namespace=None, router=None, found=True, stable_version=None,
+                canary_version=None, phase=None, message="", aborted=False, terminal=False, verdict=None,
+                decided_by=None, step={"index": None, "number": None, "count": 0, "text": ""},
+                weight={"set": None, "actual": None}, pause=None, analysis=None, history=[], started_at=None,
+                elapsed_s=None, observed_at=None)
+    base.update(fields)
+    return base
+
+
+# --------------------------------------------------------------------------- Ansible as the controller
+
+def _event_text(ev):
+    """One history event of the Ansible path, as a person says it."""
+    name = ev.get("event")
+    by = (" by %s" % ev["by"]) if ev.get("by") else ""
+    if name == "started":
+        text = "started %s -> %s" % (ev.get("stable_version"), ev.get("canary_version"))
+    elif name == "set_weight":
+        text = "set weight %s%%" % ev.get("weight")
+    elif name == "pause":
+        text = "pause %s" % duration(ev.get("seconds"))
+    elif name == "paused":
+        text = "paused: %s" % (ev.get("error") or ev.get("reason") or "")
+    elif name == "analysis":
+        text = "analysis %s" % ev.get("phase")
+        if ev.get("message"):
+            text += ": %s" % ev["message"]
+    elif name == "guard_tripped":
+        text = "guard tripped on %s" % ev.get("metric")
+    elif name == "aborted":
+        text = "aborted: %s" % (ev.get("reason") or "")
+    elif name == "walker_taken_over":
+        text = "walker taken over from %s" % ev.get("previous")
+    elif name == "walker_stopped":
+        text = "walker stopped: %s" % ev.get("reason")
+    else:
+        text = str(name).replace("_", " ")
+        if ev.get("weight") is not None:
+            text += " %s%%" % ev["weight"]
+    return (text + by).strip()
+
+
+def from_release_state(state, release, router, actual_weights, now=None, history=5):
+    """The status of an Ansible-controlled release from its state (a dict as the store keeps it, or None)
+    and the weights the router serves (stable, canary)."""
+    now = time.time() if now is None else now
+    st = ReleaseState.from_dict(state)
+    if st is None:
+        return _status(path=ANSIBLE, release=release, router=router, found=False, terminal=True,
+                       message="no release state beside the %s router: not started here" % router,
+                       weight={"set": None, "actual": actual_weights[1] if actual_weights else None},
+                       observed_at=iso(now))
+    started = (st.events("started") or st.history[:1] or [{}])[0].get("t")
+    ended = st.phase == HEALTHY or st.aborted
+    phase = DEGRADED if st.aborted else st.phase
+    pause = None
+    last = st.history[-1] if st.history else {}
+    if st.phase == PAUSED and not st.aborted:
+        paused = (st.events("paused") or [{}])[-1]
+        pause = {"reason": paused.get("error") or paused.get("reason") or st.message, "by": paused.get("by"),
+                 "since": iso(paused.get("t")), "seconds": round(now - paused["t"], 1) if paused.get("t") else None,
+                 "duration_s": None}
+    elif last.get("event") == "pause" and not ended:
+        # a timed pause of the plan: Progressing, and it ends by itself
+        pause = {"reason": "pause step", "by": None, "since": iso(last["t"]), "seconds": round(now - last["t"], 1),
+                 "duration_s": last.get("seconds")}
+    analysis = None
+    found = st.events("analysis", "guard_tripped")
+    if found:
+        ev = found[-1]
+        conditions = ev.get("conditions") or {}
+        phases = ev.get("phases") or ev.get("metric_phases") or {}
+        if ev["event"] == "guard_tripped":
+            shown = (ev.get("measurements") or [{}])[-1]
+            metrics = [_metric(ev.get("metric"), shown.get("value"), conditions.get(ev.get("metric")) or {},
+                               shown.get("phase") or "Failed")]
+            run_phase, message, name = "Failed", "guard tripped", "guard"
+        else:
+            values = ev.get("values") or {}
+            metrics = [_metric(m, values.get(m), conditions.get(m) or {}, phases.get(m))
+                       for m in sorted(set(values) | set(conditions))]
+            run_phase, message, name = ev.get("phase"), ev.get("message", ""), "step %s" % ev.get("step")
+        analysis = {"name": name, "phase": run_phase, "message": message, "at": ev.get("at"),
+                    "ago_s": round(now - ev["t"], 1) if ev.get("t") else None, "metrics": metrics}
+    events = [{"at": ev.get("at"), "t": ev.get("t"), "text": _event_text(ev)} for ev in st.history[-history:]] \
+        if history else []
+    actual = actual_weights[1] if actual_weights else None
+    return _status(
+        path=ANSIBLE, release=st.release or release, router=st.router or router,
+        stable_version=st.previous_stable, canary_version=st.canary_version, phase=phase, message=st.message,
+        aborted=bool(st.aborted), terminal=ended, verdict=st.verdict, decided_by=st.decided_by(),
+        step=_step(st.step_index, st.steps, st.phase == HEALTHY),
+        weight={"set": 0 if st.aborted else st.canary_weight, "actual": actual}, pause=pause,
+        analysis=analysis, history=events, started_at=iso(started),
+        elapsed_s=round(((last.get("t") if ended else None) or now) - started, 1) if started else None,
+        observed_at=iso(now))
+
+
+# --------------------------------------------------------------------------- Argo Rollouts
+
+def _created(obj):
+    return parse_time((obj.get("metadata") or {}).get("creationTimestamp")) or 0
+
+
+def _analysis_of(run, now):
+    spec_metrics = dict((m.get("name"), m) for m in (run.get("spec") or {}).get("metrics") or [])
+    status = run.get("status") or {}
+    metrics = []
+    for result in status.get("metricResults") or []:
+        m = spec_metrics.get(result.get("name")) or {}
+        last = (result.get("measurements") or [{}])[-1]
+        conditions = {"success": m.get("successCondition"), "failure": m.get("failureCondition")}
+        metrics.append(_metric(result.get("name"), last.get("value"), conditions, result.get("phase")))
+    for name in sorted(set(spec_metrics) - set(r.get("name") for r in status.get("metricResults") or [])):
+        m = spec_metrics[name]
+        metrics.append(_metric(name, None, {"success": m.get("successCondition"),
+                                            "failure": m.get("failureCondition")}, "Pending"))
+    at = parse_time(status.get("completedAt")) or parse_time(status.get("startedAt")) or _created(run)
+    return {"name": (run.get("metadata") or {}).get("name"), "phase": status.get("phase") or "Pending",
+            "message": status.get("message", ""), "at": iso(at) if at else None,
+            "ago_s": round(now - at, 1) if at else None, "metrics": metrics}
+
+
+def _rollout_history(ro, runs, now, history):
+    status = ro.get("status") or {}
+    found = []
+    for cond in status.get("conditions") or []:
+        t = parse_time(cond.get("lastTransitionTime") or cond.get("lastUpdateTime"))
+        text = "%s %s" % (cond.get("type"), cond.get("reason") or cond.get("status"))
+        if cond.get("message"):
+            text += ": %s" % cond["message"]
+        found.append((t, text))
+    for cond in status.get("pauseConditions") or []:
+        found.append((parse_time(cond.get("startTime")), "paused: %s" % cond.get("reason")))
+    for run in runs:
+        name = (run.get("metadata") or {}).get("name")
+        found.append((parse_time((run.get("status") or {}).get("startedAt")) or _created(run) or None,
+                      "analysis %s started" % name))
+        done = parse_time((run.get("status") or {}).get("completedAt"))
+        if done:
+            found.append((done, "analysis %s %s" % (name, (run.get("status") or {}).get("phase"))))
+    if status.get("abortedAt"):
+        found.append((parse_time(status["abortedAt"]), "aborted"))
+    found = sorted((f for f in found if f[0]), key=lambda f: f[0])
+    return [{"at": iso(t), "t": t, "text": text} for t, text in found[-history:]] if history else []
+
+
+def _version(images):
+    if not images:
+        return None
+    return ", ".join(image for _name, image in sorted(images.items())) if len(images) > 1 \
+        else next(iter(images.values()))
+
+
+def from_rollout(ro, replicasets=(), analysisruns=(), now=None, history=5):
+    """The status of an Argo Rollout (the rollouts.summarize of kubectl argo rollouts get, read further:
+    the step's AnalysisRun with each metric's value and condition, the pause and the events)."""
+    now = time.time() if now is None else now
+    s = summarize(ro, replicasets, analysisruns)
+    status = ro.get("status") or {}
+    meta = ro.get("metadata") or {}
+    revision = (meta.get("annotations") or {}).get(REVISION_ANNOTATION)
+    runs = [r for r in analysisruns
+            if not revision or ((r.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION)
+            in (None, revision)]
+    runs.sort(key=_created)
+    canary = status.get("canary") or {}
+    wanted = [(canary.get(k) or {}).get("name") for k in ("currentStepAnalysisRunStatus",
+                                                          "currentBackgroundAnalysisRunStatus")]
+    chosen = [r for name in wanted if name for r in runs if (r.get("metadata") or {}).get("name") == name]
+    analysis = _analysis_of((chosen or runs[-1:] or [None])[0], now) if (chosen or runs) else None
+    steps = (((ro.get("spec") or {}).get("strategy") or {}).get("canary") or {}).get("steps") or []
+    phase, message = s["status"], s["message"]
+    terminal = phase == "Healthy" and s["fully_promoted"] or phase == "Degraded"
+    pause = None
+    if phase == "Paused":
+        if s["paused"]:
+            pause = {"reason": "manually paused (spec.paused)", "by": None, "since": None, "seconds": None,
+                     "duration_s": None}
+        conditions = s["pause_conditions"]
+        if conditions:
+            since = parse_time(conditions[0].get("startTime"))
+            step = steps[s["current_step_index"]] if s["current_step_index"] is not None and \
+                s["current_step_index"] < len(steps) else {}
+            length = ((step.get("pause") or {}).get("duration")) if "pause" in step else None
+            try:
+                length = parse_go_duration(str(length)) if isinstance(length, str) else length
+            except ValueError:
+                length = None
+            pause = {"reason": conditions[0].get("reason"), "by": "controller", "since": iso(since),
+                     "seconds": round(now - since, 1) if since else None, "duration_s": length}
+    canary_rs = [rs for rs in replicasets
+                 if ((rs.get("metadata") or {}).get("labels") or {}).get("rollouts-pod-template-hash")
+                 == s["canary_hash"]]
+    started = _created(canary_rs[0]) if canary_rs else (_created(runs[0]) if runs else None)
+    verdict = "promoted" if phase == "Healthy" and s["fully_promoted"] else "rolled_back" if s["aborted"] \
+        else "paused" if phase == "Paused" else "in_progress"
+    return _status(
+        path=ARGO, release=meta.get("name"), namespace=meta.get("namespace"),
+        stable_version=_version(s["stable_images"]) or (s["stable_hash"] and "stable %s" % s["stable_hash"]),
+        canary_version=_version(s["canary_images"]), phase=phase, message=message, aborted=s["aborted"],
+        terminal=bool(terminal), verdict=verdict,
+        decided_by=("analysis" if "analysis" in message.lower() else "a person or the controller")
+        if s["aborted"] else ("plan" if verdict == "promoted" else None),
+        step=_step(s["current_step_index"], steps, bool(terminal and phase == "Healthy")),
+        # fully promoted: the canary's ReplicaSet is stable and has all the traffic (Argo sets the canary weight 0)
+        weight={"set": 100, "actual": 100} if verdict == "promoted" else {"set": s["set_weight"],
+                                                                           "actual": s["actual_weight"]},
+        pause=pause, analysis=analysis,
+        history=_rollout_history(ro, runs, now, history), started_at=iso(started) if started else None,
+        elapsed_s=round(now - started, 1) if started else None, observed_at=iso(now))
+
+
+# --------------------------------------------------------------------------- the view
+
+def headline(status):
+    """One line: release, versions, phase, step, weight."""
+    parts = [status["release"] or "?"]
+    if status["canary_version"]:
+        parts.append("%s -> %s" % (status["stable_version"] or "?", status["canary_version"]))
+    parts.append(status["phase"] or "not started")
+    step = status["step"]
+    if step["count"]:
+        parts.append("step %s/%d" % (step["number"] if step["number"] is not None else "-", step["count"]))
+    if status["weight"]["set"] is not None:
+        parts.append("weight %s%%" % status["weight"]["set"])
+    return "  ".join(parts)
+
+
+def _row(name, text):
+    return ("%-*s %s" % (LABEL, name, text)).rstrip()
+
+
+def render(status):
+    """The view, short aligned lines."""
+    where = status["namespace"] and "%s/%s" % (status["namespace"], status["release"]) or status["release"]
+    how = "Argo Rollouts" if status["path"] == ARGO else "%s router" % (status["router"] or "?")
+    lines = [_row("release", "%s (%s)" % (where, how))]
+    if not status["found"]:
+        return lines + [_row("phase", status["message"])]
+    if status["canary_version"] and status["stable_version"] == status["canary_version"]:
+        lines.append(_row("versions", "%s (stable)" % status["canary_version"]))
+    elif status["canary_version"]:
+        lines.append(_row("versions", "%s -> %s" % (status["stable_version"] or "?", status["canary_version"])))
+    phase = status["phase"] or "?"
+    if status["message"] and status["message"] not in phase:
+        phase += " - %s" % status["message"]
+    lines.append(_row("phase", phase))
+    step = status["step"]
+    if step["count"]:
+        lines.append(_row("step", "%s/%d  %s" % (step["number"] if step["number"] is not None else "-",
+                                                 step["count"], step["text"])))
+    w = status["weight"]
+    if w["set"] is not None or w["actual"] is not None:
+        lines.append(_row("weight", "set %s  actual %s" % (
+            "-" if w["set"] is None else "%s%%" % w["set"], "-" if w["actual"] is None else "%s%%" % w["actual"])))
+    p = status["pause"]
+    if p:
+        text = "paused for %s" % duration(p["seconds"]) if p["seconds"] is not None else "paused"
+        if p["duration_s"]:
+            text += " of %s" % duration(p["duration_s"])
+        text += "  %s" % (p["reason"] or "")
+        if p["by"]:
+            text += " (by %s)" % p["by"]
+        lines.append(_row("pause", text.rstrip()))
+    a = status["analysis"]
+    if a:
+        text = "%s  %s" % (a["phase"], a["name"] or "")
+        if a["ago_s"] is not None:
+            text += "  %s ago" % duration(a["ago_s"])
+        lines.append(_row("analysis", text))
+        width = max([len(m["name"] or "") for m in a["metrics"]] + [4])
+        vwidth = max([len(m["value"]) for m in a["metrics"]] + [1])
+        for m in a["metrics"]:
+            lines.append(("  %-*s  %-*s  %-10s %s" % (width, m["name"], vwidth, m["value"], m["verdict"],
+                                                      m["condition"])).rstrip())
+        if a["message"] and a["phase"] not in ("Successful", "Running"):
+            lines.append("  " + a["message"])
+    if status["history"]:
+        lines.append("history")
+        for ev in status["history"]:
+            lines.append("  %s  %s" % (clock(ev.get("t") if ev.get("t") is not None else parse_time(ev.get("at"))),
+                                       ev["text"]))
+    if status["elapsed_s"] is not None:
+        lines.append(_row("started", "%s ago" % duration(status["elapsed_s"]) if not status["terminal"]
+                          else "%s, took %s" % (status["started_at"], duration(status["elapsed_s"]))))
+    if status["terminal"]:
+        lines.append(_row("verdict", "%s%s" % (status["verdict"], " (decided by %s)" % status["decided_by"]
+                                               if status["decided_by"] else "")))
+    return lines

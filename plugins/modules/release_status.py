@@ -1,0 +1,309 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, progressive.delivery contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_status
+short_description: Where a release stands, on either path, as C(kubectl argo rollouts get rollout) shows it
+version_added: 0.2.0
+author:
+  - progressive.delivery contributors (@progressive-delivery)
+description:
+  - Reads a release that someone else started and says where it stands, in the operator's vocabulary - the
+    versions (stable -> canary), the phase (Progressing, Paused, Healthy, Degraded), step n/m and what the step
+    is, the canary weight set and the weight the router (or the Rollout) has, the last analysis with each metric's
+    value, condition and verdict, how long it has been paused, why and by whom, the last events, and the time
+    since the start.
+  - Ansible as the controller (O(router) given) - the release state kept beside the router (C(pd-<release>.state.json)
+    beside host nginx, the C(pd-release-<release>) ConfigMap on Kubernetes) and the weights the router serves.
+  - Argo Rollouts (no O(router)) - the Rollout named O(release) in O(namespace), its ReplicaSets and the
+    AnalysisRuns of its current revision.
+  - Read-only, C(changed) is always false. The playbook C(progressive.delivery.status) runs it again every few
+    seconds with C(watch=true), each refresh a task result of its own.
+options:
+  release:
+    description:
+      - The release's name; on the Argo Rollouts path the Rollout's name.
+    type: str
+    required: true
+  router:
+    description:
+      - The router of an Ansible-controlled release (as given to M(progressive.delivery.router_release)); without
+        it the release is an Argo Rollout.
+    type: str
+    choices: [nginx, gateway_api, ingress_nginx, istio, openshift_route]
+  nginx:
+    description:
+      - The host nginx router. Only O(nginx.config_dir) is needed - the addresses and the listen address are
+        read from the release's config file there, so a person who did not start the release can watch it.
+    type: dict
+    suboptions:
+      config_dir:
+        description: Directory of the release's C(pd-<release>.conf) and its state file.
+        type: path
+        required: true
+      listen:
+        description: The address the release is served on (default - from the config file).
+        type: str
+      stable:
+        description: The stable addresses (default - from the config file).
+        type: list
+        elements: str
+      canary:
+        description: The canary addresses (default - from the config file).
+        type: list
+        elements: str
+  kubernetes_target:
+    description: The Kubernetes router's object and Services, as given to M(progressive.delivery.router_release).
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the routing object (and of the release state ConfigMap).
+        type: str
+        required: true
+      name:
+        description: Name of the routing object.
+        type: str
+        required: true
+      stable_service:
+        description: The stable Service.
+        type: str
+        required: true
+      canary_service:
+        description: The canary Service.
+        type: str
+        required: true
+      port:
+        description: The Services' port.
+        type: int
+        default: 80
+      host:
+        description: The host name routed, where the router needs one.
+        type: str
+  namespace:
+    description: The Rollout's namespace (Argo Rollouts path).
+    type: str
+  delay:
+    description:
+      - Seconds to wait before reading (the watch's interval between two refreshes). 0 to 600.
+    type: float
+    default: 0
+  history:
+    description: How many of the last events to show.
+    type: int
+    default: 5
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; the same in check mode.
+notes:
+  - The step shown is the step in progress, counted from 1 (C(step 2/5 pause 2m)); C(kubectl argo rollouts get)
+    shows the same position as C(Step 1/5), the number of steps done.
+"""
+
+EXAMPLES = r"""
+- name: Where is the checkout release on the host nginx?
+  progressive.delivery.release_status:
+    release: checkout
+    router: nginx
+    nginx:
+      config_dir: /etc/nginx/conf.d
+  register: checkout
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ checkout.lines }}"
+
+- name: Where is the checkout Rollout?
+  progressive.delivery.release_status:
+    release: checkout
+    namespace: shop
+  register: rollout
+
+# Watch it from a shell (one refresh every 5 s, until promoted or aborted, at most 30 minutes):
+#   ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ansible-playbook progressive.delivery.status \
+#     -e release=checkout -e namespace=shop -e watch=true
+"""
+
+RETURN = r"""
+status:
+  description: Where the release stands.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: C(ansible) (Ansible as the controller) or C(argo_rollouts).
+      type: str
+    found:
+      description: Whether there is a release to show (false - no state beside the router).
+      type: bool
+    stable_version:
+      description: The version that served before the release (Argo - the stable ReplicaSet's image).
+      type: str
+    canary_version:
+      description: The version being released.
+      type: str
+    phase:
+      description: Progressing, Paused, Healthy or Degraded.
+      type: str
+    message:
+      description: Why (C(CanaryPauseStep), the abort's reason, the Rollout's message).
+      type: str
+    terminal:
+      description: Whether the release has ended (promoted, or aborted); a watch stops there.
+      type: bool
+    verdict:
+      description: promoted, rolled_back, paused or in_progress.
+      type: str
+    decided_by:
+      description: Who ended it (analysis, guard, plan, user@host), or null while it goes on.
+      type: str
+    step:
+      description: C(number) (1-based, the step in progress), C(count), C(text) (what it is) and C(index) (0-based).
+      type: dict
+    weight:
+      description: C(set) (the plan's weight) and C(actual) (what the router serves, the Rollout's canary weight).
+      type: dict
+    pause:
+      description: C(reason), C(by), C(since), C(seconds) paused, C(duration_s) (a timed pause), or null.
+      type: dict
+    analysis:
+      description: The last analysis - C(name), C(phase), C(message), C(at), C(ago_s) and C(metrics), each with
+        C(name), C(value) (rounded), C(condition) and C(verdict).
+      type: dict
+    history:
+      description: The last events, each C(at), C(t) (epoch) and C(text).
+      type: list
+      elements: dict
+    started_at:
+      description: When the release started (UTC).
+      type: str
+    elapsed_s:
+      description: Seconds since the start (the whole release, once it ended on the Ansible path).
+      type: float
+lines:
+  description: The status as short aligned lines, for a person.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "release    checkout (nginx router)"
+    - "versions   v1 -> v2"
+    - "phase      Progressing"
+    - "step       2/5  pause 2m 00s"
+    - "weight     set 30%  actual 30%"
+    - "pause      paused for 42s of 2m 00s  pause step"
+    - "started    48s ago"
+headline:
+  description: The status in one line (release, versions, phase, step, weight).
+  returned: always
+  type: str
+"""
+
+import copy
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.progressive.delivery.plugins.module_utils import argo, status_view
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import ROUTER_ARG_SPEC
+from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
+    AUTH_ARG_SPEC, KubernetesError, client_for, owned_by)
+from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError, validate_release
+from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
+from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import MARK, _meta_in
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        release=dict(type="str", required=True),
+        router=dict(type="str", choices=list(ROUTER_ARG_SPEC["router"]["choices"])),
+        nginx=dict(type="dict", options=dict(
+            config_dir=dict(type="path", required=True),
+            listen=dict(type="str"),
+            stable=dict(type="list", elements="str"),
+            canary=dict(type="list", elements="str"),
+        )),
+        kubernetes_target=copy.deepcopy(ROUTER_ARG_SPEC["kubernetes_target"]),
+        namespace=dict(type="str"),
+        delay=dict(type="float", default=0),
+        history=dict(type="int", default=5),
+    )
+    return spec
+
+
+def nginx_options(release, given):
+    """The nginx router's options: what is given, the rest from the release's config file (its first line
+    says what it routes), so a watcher needs only the config directory."""
+    opts = dict((k, v) for k, v in given.items() if v)
+    if all(opts.get(k) for k in ("listen", "stable", "canary")):
+        return opts
+    path = os.path.join(given["config_dir"], "pd-%s.conf" % validate_release(release))
+    try:
+        with open(path) as f:
+            meta = _meta_in(f.readline())
+    except (IOError, OSError) as e:
+        raise RouterError("release '%s': cannot read %s (%s); give nginx.config_dir where router_release wrote "
+                          "it, or nginx.listen, nginx.stable and nginx.canary" % (release, path, e.strerror))
+    if not meta:
+        raise RouterError("release '%s': %s does not start with '%s...'; give nginx.listen, nginx.stable and "
+                          "nginx.canary" % (release, path, MARK.strip()))
+    for key in ("listen", "stable", "canary"):
+        opts.setdefault(key, meta.get(key))
+    return opts
+
+
+def ansible_path(module, now):
+    params = dict(module.params)
+    if params["router"] == "nginx":
+        if not params.get("nginx"):
+            raise RouterError("router nginx needs nginx.config_dir (where the release's config and state are)")
+        params["nginx"] = nginx_options(params["release"], params["nginx"])
+    router = make_router(params, lambda: client_for(module), check_mode=True)  # read-only: never writes
+    state = router.state_store().read()
+    return status_view.from_release_state(state, params["release"], params["router"], router.get_weights(),
+                                          now=now, history=params["history"])
+
+
+def argo_path(module, now):
+    params = module.params
+    if not params.get("namespace"):
+        raise RouterError("give the Rollout's namespace (or router, for a release Ansible walks)")
+    client = client_for(module)
+    ro = argo.read_argo(client, "Rollout", params["release"], params["namespace"])
+    runs = [r for r in argo.find_argo(client, "AnalysisRun", params["namespace"]) if owned_by(r, ro)]
+    return status_view.from_rollout(ro, argo.replicasets_of(client, ro), runs, now=now, history=params["history"])
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_k8s=False,
+                              module_class=AnsibleModule)
+    params = module.params
+    if not 0 <= params["delay"] <= 600:
+        module.fail_json(msg="release_status %s: delay must be 0 to 600 seconds, not %s"
+                         % (params["release"], params["delay"]))
+    if params["history"] < 0:
+        module.fail_json(msg="release_status %s: history must be 0 or more" % params["release"])
+    time.sleep(params["delay"])
+    try:
+        now = time.time()
+        status = ansible_path(module, now) if params["router"] else argo_path(module, now)
+    except (RouterError, KubernetesError, StateError, ValueError) as e:
+        module.fail_json(msg="release_status %s: %s" % (params["release"], e))
+    lines = status_view.render(status)
+    module.exit_json(changed=False, status=status, lines=lines, headline=status_view.headline(status),
+                     msg=status_view.headline(status))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Watching a release from elsewhere (issue 14 item 2): the status playbook and release_status on both paths.
+
+Ansible as the controller: a release walked by router_release in the background on the real nginx, gated by
+the real Prometheus, held in a long pause; the status playbook (run as a person who did not start it would,
+with only the release, the router and the config directory) shows step n/m, the weights and "paused for".
+
+Argo Rollouts: no controller runs here (tests/support/controller.py); the test writes the Rollout's status,
+its ReplicaSets and an AnalysisRun with results where the controller would, mid-canary, and the watch follows
+the changes the test makes. Every wait is bounded and waits for data."""
+
+import copy
+import json
+import os
+import threading
+import time
+import uuid
+
+import pytest
+
+import controller
+import harness
+
+LONG_PAUSE = "120s"  # longer than any wait of the test: only a promotion ends it
+STATUS = "- ansible.builtin.import_playbook: progressive.delivery.status\n"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("status"))
+    stack = harness.Stack(work, {"v1": dict(latency=0.002), "v2": dict(latency=0.002)}, label="status")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def lines_of(result):
+    return "\n".join(result["lines"])
+
+
+class Watch(object):
+    """The status playbook in the background with the default callback, its output read as it comes."""
+
+    def __init__(self, workdir, extra_vars, env=None):
+        self.run = harness.start_playbook(STATUS, workdir, extra_vars=extra_vars,
+                                          env=dict(env or {}, ANSIBLE_STDOUT_CALLBACK="default",
+                                                   ANSIBLE_CALLBACK_RESULT_FORMAT="yaml"))
+        self.output = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.run.proc.stdout:
+            self.output.append(line)
+
+    def text(self):
+        return "".join(self.output)
+
+    def wait_for(self, text, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.text():
+                return self.text()
+            if self.run.proc.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.2)
+        raise AssertionError("the watch never showed %r:\n%s" % (text, self.text()[-3000:]))
+
+    def end(self, timeout=180):
+        self.run.proc.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return self.run.proc.returncode, self.text()
+
+
+# --------------------------------------------------------------------------- Ansible as the controller
+
+
+def test_the_watch_shows_an_ansible_release_in_progress_and_follows_it_to_the_end(stack, tmp_path):
+    name = "st%d" % (int(time.time() * 1000) % 10 ** 8)
+    port = harness.free_port()
+    nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
+                 stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v2"].port])
+    template = tmp_path / "targets.yaml"
+    template.write_text(json.dumps({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": {"name": "targets"},
+        "spec": {"metrics": [{"name": "targets-up", "interval": "1s", "count": 2,
+                              "successCondition": "result[0] >= 2",
+                              "provider": {"prometheus": {"query": 'count(up{app="status"} == 1)'}}}]}}))
+    steps = [{"setWeight": 30}, {"analysis": {}}, {"pause": {"duration": LONG_PAUSE}}, {"setWeight": 100}]
+    walker = harness.start_playbook(harness.task("router_release", dict(
+        release=name, router="nginx", nginx=nginx, stable_version="v1", canary_version="v2", steps=steps,
+        analysis={"template_file": str(template)}, prometheus_url=stack.prometheus.url)), str(tmp_path))
+    state_path = os.path.join(stack.nginx.conf_dir, "pd-%s.state.json" % name)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with open(state_path) as f:
+                st = json.load(f)
+            if st["history"][-1]["event"] == "pause":
+                break
+        except (OSError, ValueError, KeyError, IndexError):
+            pass
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the release never reached its long pause")
+
+    # a person who did not start it: the release, the router and the config directory, nothing more
+    who = dict(release=name, router="nginx", nginx_config_dir=stack.nginx.conf_dir)
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=who)
+    assert rc == 0, json.dumps(tasks, indent=1)[-3000:]
+    shown = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"]
+    assert len(shown) == 1  # no watch: one look
+    view = lines_of(shown[0])
+    status = shown[0]["status"]
+    assert status["phase"] == "Progressing" and status["step"]["number"] == 3 and status["step"]["count"] == 4
+    assert "step       3/4  pause 2m 00s" in view
+    assert "set 30%  actual 30%" in view  # the state's weight, and what nginx serves
+    assert "paused for " in view and " of 2m 00s" in view
+    assert "versions   v1 -> v2" in view
+    analysis = status["analysis"]
+    assert analysis["phase"] == "Successful" and analysis["metrics"][0]["name"] == "targets-up"
+    assert analysis["metrics"][0]["value"] == "2" and analysis["metrics"][0]["condition"] == "result[0] >= 2"
+    assert "set weight 30%" in view and "analysis Successful" in view  # the history
+    assert status["terminal"] is False
+
+    # the watch, live: it shows the pause while it lasts, then the promotion someone else makes
+    watch = Watch(str(tmp_path), dict(who, watch=True, interval=1, watch_timeout=300))
+    watch.wait_for("paused for")
+    rc, promoted = harness.run_playbook(harness.task("router_step", dict(
+        release=name, router="nginx", nginx=nginx, action="promote")), str(tmp_path))[:2]
+    assert rc == 0, promoted
+    rc, text = watch.end()
+    assert rc == 0, text
+    print(text)
+    assert "Healthy" in text and "verdict    promoted" in text
+    assert text.count("ok: [localhost] => (item=") >= 2  # one result per refresh
+    rc, tasks, _out = walker.result(timeout=120)
+    assert rc == 0 and tasks[0]["verdict"] == "promoted", tasks
+
+
+def test_no_release_state_is_said_not_failed(stack, tmp_path):
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=dict(
+        release="neverstarted", router="nginx", nginx={"config_dir": stack.nginx.conf_dir,
+                                                       "listen": "127.0.0.1:9", "stable": ["127.0.0.1:9"],
+                                                       "canary": ["127.0.0.1:9"]}))
+    assert rc == 0, tasks
+    result = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
+    assert result["status"]["found"] is False and "not started" in lines_of(result)
+
+
+def test_a_missing_config_names_the_file_and_the_fix(stack, tmp_path):
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=dict(
+        release="nosuchrelease", router="nginx", nginx_config_dir=stack.nginx.conf_dir))
+    assert rc != 0
+    msg = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]["msg"]
+    assert "pd-nosuchrelease.conf" in msg and "nginx.config_dir" in msg
+
+
+# --------------------------------------------------------------------------- Argo Rollouts
+
+
+STEPS = [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "error-rate"}]}}, {"pause": {}},
+         {"setWeight": 50}, {"pause": {"duration": "10m"}}]
+
+
+def ago(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds))
+
+
+def mid_canary(kube):
+    """A Rollout at step 3/5 (paused after its analysis at 20%), its two ReplicaSets and a finished
+    AnalysisRun with results, as the controller leaves them."""
+    _kubeconfig, client, namespace = kube
+    name = "ro-%s" % uuid.uuid4().hex[:6]
+    body = {"apiVersion": controller.ARGO, "kind": "Rollout",
+            "metadata": {"name": name, "annotations": {"rollout.argoproj.io/revision": "2"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "strategy": {"canary": {"steps": copy.deepcopy(STEPS)}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "app", "image": "registry.local/shop:2"}]}}}}
+    ro = controller.api(client, "Rollout").create(body, namespace=namespace).to_dict()
+    controller.create_replicaset(client, namespace, controller.replicaset(ro, 1, "aaa111", "registry.local/shop:1"))
+    canary_rs = controller.replicaset(ro, 2, "bbb222", "registry.local/shop:2")
+    controller.create_replicaset(client, namespace, canary_rs)
+    run = {"apiVersion": controller.ARGO, "kind": "AnalysisRun",
+           "metadata": {"name": "%s-bbb222-2-1" % name, "annotations": {"rollout.argoproj.io/revision": "2"},
+                        "ownerReferences": [{"apiVersion": controller.ARGO, "kind": "Rollout", "name": name,
+                                             "uid": ro["metadata"]["uid"], "controller": True}]},
+           "spec": {"metrics": [
+               {"name": "error-rate", "successCondition": "result[0] < 0.05",
+                "provider": {"prometheus": {"address": "http://prometheus:9090", "query": "errors"}}},
+               {"name": "latency-p95", "successCondition": "result[0] <= 0.5", "failureCondition": "result[0] > 1",
+                "provider": {"prometheus": {"address": "http://prometheus:9090", "query": "latency"}}}]}}
+    controller.api(client, "AnalysisRun").create(run, namespace=namespace)
+    controller.write_status(client, namespace, run["metadata"]["name"], {
+        "phase": "Successful", "startedAt": ago(150), "completedAt": ago(95),
+        "metricResults": [
+            {"name": "error-rate", "phase": "Successful", "count": 3, "successful": 3,
+             "measurements": [{"phase": "Successful", "value": "[0.012345678]", "startedAt": ago(100),
+                               "finishedAt": ago(100)}]},
+            {"name": "latency-p95", "phase": "Successful", "count": 3, "successful": 3,
+             "measurements": [{"phase": "Successful", "value": "[0.24249999999999997]", "startedAt": ago(100),
+                               "finishedAt": ago(100)}]}]}, kind="AnalysisRun")
+    controller.write_status(client, namespace, name, {
+        "observedGeneration": str(ro["metadata"]["generation"]), "currentStepIndex": 2,
+        "stableRS": "aaa111", "currentPodHash": "bbb222", "replicas": 3, "updatedReplicas": 1,
+        "readyReplicas": 3, "availableReplicas": 3, "controllerPause": True,
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": ago(90)}],
+        "canary": {"weights": {"canary": {"weight": 20, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 80, "podTemplateHash": "aaa111"}},
+                   "currentStepAnalysisRunStatus": {"name": run["metadata"]["name"], "status": "Successful"}},
+        "phase": "Paused", "message": "CanaryPauseStep",
+        "conditions": [{"type": "Progressing", "status": "True", "reason": "RolloutPaused",
+                        "message": "Rollout is paused", "lastTransitionTime": ago(90), "lastUpdateTime": ago(90)}]})
+    return name
+
+
+def test_the_watch_shows_a_rollout_mid_canary_with_its_analysis(kube, tmp_path):
+    kubeconfig, client, namespace = kube
+    name = mid_canary(kube)
+    env = {"K8S_AUTH_KUBECONFIG": kubeconfig}
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=dict(release=name, namespace=namespace),
+                                           env=env)
+    assert rc == 0, tasks
+    result = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
+    view, status = lines_of(result), result["status"]
+    assert status["path"] == "argo_rollouts" and status["phase"] == "Paused"
+    assert "versions   registry.local/shop:1 -> registry.local/shop:2" in view
+    assert "step       3/5  pause (until promoted)" in view
+    assert "set 20%  actual 20%" in view
+    assert "paused for 1m 3" in view and "CanaryPauseStep" in view  # 90 s and the time the playbook took
+    metrics = dict((m["name"], m) for m in status["analysis"]["metrics"])
+    assert metrics["error-rate"] == {"name": "error-rate", "value": "0.0123", "condition": "result[0] < 0.05",
+                                     "verdict": "Successful"}
+    assert metrics["latency-p95"]["value"] == "0.242"  # rounded
+    assert metrics["latency-p95"]["condition"] == "result[0] <= 0.5; failure: result[0] > 1"
+    assert "analysis   Successful" in view and "paused: CanaryPauseStep" in view
+
+    # the watch follows the controller: promoted to 50%, then Healthy
+    watch = Watch(str(tmp_path), dict(release=name, namespace=namespace, watch=True, interval=1, watch_timeout=300),
+                  env)
+    watch.wait_for("pause (until promoted)")
+    controller.write_status(client, namespace, name, {
+        "currentStepIndex": 4, "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": ago(0)}],
+        "canary": {"weights": {"canary": {"weight": 50, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 50, "podTemplateHash": "aaa111"}}}})
+    watch.wait_for("set 50%  actual 50%")
+    controller.write_status(client, namespace, name, {
+        "currentStepIndex": 5, "pauseConditions": None, "controllerPause": None, "stableRS": "bbb222",
+        "updatedReplicas": 2, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2,
+        "canary": {"weights": {"canary": {"weight": 0, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 100, "podTemplateHash": "bbb222"}}},
+        "phase": "Healthy", "message": ""})
+    rc, text = watch.end()
+    assert rc == 0, text
+    print(text)
+    assert "verdict    promoted" in text and "step       5/5  done" in text
