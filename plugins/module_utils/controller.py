@@ -44,6 +44,8 @@ def argument_spec(**extra):
         pause=dict(type="str", default="30s"),
         analysis=source_option(required=False),
         on_error=dict(type="str", choices=["abort", "pause"], default="abort"),
+        on_failure=dict(type="str", choices=["abort", "pause"], default="abort"),
+        freeze_windows=dict(type="list", elements="dict", default=[]),
         guard=dict(type="dict", default={}, options=dict(
             enabled=dict(type="bool", default=True),
             interval=dict(type="str", default="15s"),
@@ -104,9 +106,11 @@ def release_for(module):
     cohorts = params.get("cohorts") or {}
     if "strategy" not in params:
         return rel.Release(router, cohorts=cohorts)
+    freeze = rel.parse_windows(params.get("freeze_windows") or [])
     gate = Gate(module) if params.get("analysis") else None
     return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts,
-                       on_error=params["on_error"], alive=controller_alive(), guard=guard_for(params, gate))
+                       on_error=params["on_error"], alive=controller_alive(), guard=guard_for(params, gate),
+                       on_failure=params["on_failure"], freeze=freeze)
 
 
 def guard_for(params, gate):
@@ -162,7 +166,21 @@ def controller_alive():
     return alive
 
 
-def report(release):
+def progress(release, since_t=None):
+    """Where the walk stands, for the role's timeline: the step reached, the plan, and what happened since
+    ``since_t`` as the operator's lines (values rounded, thresholds, time since the start)."""
+    st = release.state
+    if not st:
+        return {}
+    steps = st.steps or release.steps
+    index = min(st.step_index, len(steps))
+    return {"step_index": st.step_index, "steps": len(steps), "plan": [rel.describe_step(s) for s in steps],
+            "next": rel.describe_step(steps[index]) if index < len(steps) else "promotion",
+            "lines": st.timeline(since_t), "elapsed": rel.duration(st.elapsed(release.clock())),
+            "weight": st.canary_weight}
+
+
+def report(release, since_t=None):
     """The module result for a release: its state, the verdict and the router's weights."""
     st = release.state
     verdict = "already_stable" if release.already_stable else st.verdict if st else "not_started"
@@ -175,4 +193,7 @@ def report(release):
                 time_to_restore_s=st.time_to_restore_s if st else None,
                 canary_version=st.canary_version if st else None,
                 previous_stable_version=st.previous_stable if st else None,
-                started_t=(st.events("started") or [{}])[0].get("t") if st else None)
+                started_t=(st.events("started") or [{}])[0].get("t") if st else None,
+                finished_t=(st.events("aborted", "promoted") or [{}])[-1].get("t") if st else None,
+                decided_by=st.decided_by() if st else None,
+                progress=progress(release, since_t))

@@ -73,6 +73,61 @@ options:
     type: str
     choices: [abort, pause]
     default: abort
+  on_failure:
+    description:
+      - What a Failed analysis does (a measured failure; an analysis in Error follows the error rules).
+        C(abort), the default, sends all traffic back to stable at once.
+      - C(pause) (Argo Rollouts issue 2866) holds the canary at its weight, phase C(Paused), with a message naming the
+        failed metric, its value and threshold, for a person to decide -
+        M(progressive.delivery.router_step) C(action=abort) rolls back, C(action=resume) goes on past the
+        analysis. While held with a O(guard), the walker stays and the guard keeps measuring - it still aborts on
+        conclusive evidence - until a person decides (the task waits with it; stopping the job leaves the canary
+        held, and the state says so). Without a guard the task returns C(verdict=paused) at once.
+    type: str
+    choices: [abort, pause]
+    default: abort
+  freeze_windows:
+    description:
+      - Release freezes (Argo Rollouts issue 495). A release that would B(start) inside one is refused - the task
+        fails with C(changed=false), nothing is touched, and the message gives the reason and the window. A
+        release already in progress is not stopped when a freeze begins (resuming or finishing it is allowed);
+        abort it by hand if the freeze demands it.
+      - "One window: C({start: 2026-12-24T00:00:00+01:00, end: 2026-12-27T00:00:00+01:00, reason: year-end}),
+        ISO-8601 times with a zone (C(Z) or C(+hh:mm)); a time without a zone is refused, never guessed."
+      - "Weekly: C({weekly: {days: [fri], start: '18:00', end: '08:00', utc_offset: '+01:00'}, reason: weekend}),
+        from O(freeze_windows[].weekly.start) on each listed day to O(freeze_windows[].weekly.end), the next day
+        when it is not after the start."
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      start:
+        description: When the freeze begins (ISO-8601 with a zone).
+        type: str
+      end:
+        description: When it ends (not included).
+        type: str
+      reason:
+        description: Why; said to whoever is refused.
+        type: str
+        required: true
+      weekly:
+        description: A weekly freeze instead of O(freeze_windows[].start) and O(freeze_windows[].end).
+        type: dict
+        suboptions:
+          days:
+            description: Days it begins on (C(mon) ... C(sun)).
+            type: list
+            elements: str
+          start:
+            description: Time of day it begins, C(HH:MM).
+            type: str
+          end:
+            description: Time of day it ends, C(HH:MM).
+            type: str
+          utc_offset:
+            description: The offset the times are in, C(+01:00); UTC without it.
+            type: str
   guard:
     description:
       - Fail fast, pass slow. Wherever the plan has an analysis, the gate's metrics are also measured on a
@@ -168,7 +223,8 @@ configured:
   type: bool
 verdict:
   description:
-    - C(promoted), C(rolled_back), C(paused), C(in_progress) (stopped at O(until_step)).
+    - C(promoted), C(rolled_back), C(paused), C(in_progress) (stopped at O(until_step)); C(refused) when a
+      freeze window refused the start.
     - C(already_stable) when O(canary_version) is already what serves, after a later release of another
       version was rolled back or promoted over it; nothing is changed (running an earlier playbook again
       never puts an old version back).
@@ -206,11 +262,41 @@ started_t:
   description: When the release started (seconds since the epoch), from its history.
   returned: always
   type: float
+finished_t:
+  description: When it was promoted or rolled back (seconds since the epoch); null while it goes on.
+  returned: always
+  type: float
+decided_by:
+  description: Who ended it - C(analysis), C(guard), C(plan) (promoted by the plan) or a person; null while it goes on.
+  returned: always
+  type: str
+progress:
+  description:
+    - Where the walk stands, for a timeline - C(step_index) (steps done), C(steps) (how many), C(plan) (each step
+      described), C(next) (the step to come, or C(promotion)), C(weight), C(elapsed) since the start, and
+      C(lines) - what this run did, one line per event as an operator reads it (weights, analysis values
+      rounded with their thresholds, the verdict, the time since the start).
+  returned: always
+  type: dict
+  sample:
+    step_index: 4
+    steps: 13
+    next: pause 30s
+    plan: [setWeight 10, pause 30s, analysis]
+    weight: 25
+    elapsed: 1m04s
+    lines: ["25% set; 1m04s"]
+freeze:
+  description: The freeze window that refused the release (C(reason), C(start), C(end)); only then.
+  returned: when refused by a freeze
+  type: dict
 state:
   description: The release state kept beside the router - versions, step index, step results, timestamped history.
   returned: always
   type: dict
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -238,18 +324,22 @@ def main():
         module_class=AnsibleModule,
     )
     params = module.params
+    since = time.time()
     try:
         release = controller.release_for(module)
         if module.check_mode:
             # predict the next routing change only: pauses and analyses are not run in check mode
             nxt = release.preview_next(params["stable_version"], params["canary_version"], params["approved"])
-            result = controller.report(release)
+            result = controller.report(release, since)
             result.update(changed=release.changed or result["changed"], next_step=nxt)
         else:
             with release.walking():
                 if release.begin(params["stable_version"], params["canary_version"], params["approved"]):
                     release.run(until=params["until_step"])
-            result = controller.report(release)
+            result = controller.report(release, since)
+    except rel.Frozen as e:
+        module.fail_json(msg="router_release %s: %s" % (params["release"], e), changed=False, verdict="refused",
+                         freeze=e.window)
     except ERRORS as e:
         module.fail_json(msg="router_release %s: %s" % (params["release"], e))
     if module._diff:

@@ -503,3 +503,74 @@ def test_the_guard_takes_no_data_for_no_evidence():
                guard=Guard(measure, 5, 2, clock=clock))
     r.begin("v1", "v2")
     assert r.run().phase == rel.HEALTHY and r.guard.checks >= 12
+
+
+def failing_analysis(step, state, sleep=None):
+    clock.sleep(3)
+    return {"phase": "Failed", "message": "success-rate failed", "metrics": [
+        {"name": "success-rate", "phase": "Failed", "success_condition": "len(result) > 0 && result[0] >= 0.95",
+         "measurements": [{"value": "[0.71]", "number": [0.71]}]},
+        {"name": "latency-p95", "phase": "Successful", "success_condition": "result[0] < 0.25",
+         "measurements": [{"value": "[0.1234567]", "number": [0.1234567]}]}]}
+
+
+HELD_PLAN = [{"setWeight": 20}, {"analysis": {}}, {"setWeight": 100}]
+
+
+def test_on_failure_pause_holds_the_canary_at_its_weight_and_names_the_failed_check():
+    router = MemoryRouter()
+    r = walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause")
+    r.begin("v1", "v2")
+    state = r.run()  # no guard: the walker returns at once, the canary held
+    assert state.phase == rel.PAUSED and not state.aborted and router.routing.canary_weight == 20
+    assert state.verdict == "paused" and state.message.startswith(rel.FAILED_HELD)
+    assert "success-rate=0.71 (>= 0.95)" in state.message and "latency" not in state.message
+    assert "router_step action=abort" in state.message and "held at 20%" in state.message
+    lines = state.timeline()
+    assert lines[2].startswith("latency-p95=0.1235 (< 0.25) success-rate=0.71 (>= 0.95): Failed; ")
+    assert lines[3].startswith("PAUSED: analysis Failed (success-rate=0.71 (>= 0.95)), held at 20% (on_failure: pause)")
+    # a person's resume goes on past the failed analysis; the default still aborts
+    person = rel.Release(router, clock=clock, sleep=clock.sleep)
+    with person.operator():
+        person.resume(by="carol")
+    assert walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause").run().phase == rel.HEALTHY
+    other = MemoryRouter()
+    aborted = walker(other, HELD_PLAN, analyze=failing_analysis)
+    aborted.begin("v1", "v2")
+    assert aborted.run().aborted and other.routing.canary_weight == 0
+
+
+def test_a_held_canary_stays_watched_by_the_guard_which_still_aborts_it():
+    router = MemoryRouter()
+    r = walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause",
+               guard=guard_of(["Successful"] * 3 + ["Failed"] * 5, interval=5))
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state.aborted and router.routing.canary_weight == 0
+    assert [e["event"] for e in state.history][-4:] == ["analysis", "paused", "guard_tripped", "aborted"]
+    assert state.events("paused")[0]["reason"] == rel.FAILED_HELD and state.decided_by() == "guard"
+
+
+def test_a_held_canary_with_a_guard_waits_for_a_person():
+    router = MemoryRouter()
+    sleep, done = operator_at(clock() + 40, "abort", router, reason="looked at it", by="dave")
+    r = walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause", sleep=sleep,
+               guard=guard_of(["Successful"] * 100, interval=5))
+    r.begin("v1", "v2")
+    state = r.run()
+    assert done and state.aborted and state.decided_by() == "dave"
+    assert "paused" in [e["event"] for e in state.history]
+
+
+def test_the_timeline_reads_as_the_operator_s_steps():
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 25}, {"pause": {"duration": "64s"}}, {"analysis": {}}, {"setWeight": 100}],
+               analyze=verdicts("Successful"))
+    r.begin("v1", "v2")
+    state = r.run()
+    assert [line.rsplit("; ", 1)[0] for line in state.timeline()] == [
+        "started v2 (over v1)", "25% set", "holding 1m04s at 25%", "success-rate=0.99: Successful", "100% set",
+        "PROMOTED v2: 100% on it"]
+    assert state.timeline()[-1].endswith("; 1m07s")
+    assert rel.describe_step({"pause": {}}) == "pause (until resumed)"
+    assert rel.describe_step({"analysis": {"templates": [{"templateName": "slo"}]}}) == "analysis slo"

@@ -263,7 +263,7 @@ def describe_event(ev):
     if name == "set_weight":
         return "%s%% set%s" % (ev.get("weight"), " by %s" % ev["by"] if ev.get("manual") else "")
     if name == "pause":
-        return "pausing %s" % duration(ev.get("seconds"))
+        return "holding %s%s" % (duration(ev.get("seconds")), " at %s%%" % ev["weight"] if "weight" in ev else "")
     if name == "analysis":
         line = checks(ev)
         return "%s: %s" % (line, ev.get("phase")) if line else "analysis: %s %s" % (ev.get("phase"), ev.get("message"))

@@ -301,7 +301,7 @@ class Release(Decisions):
                 self.save()
                 return None
             seconds = pause_seconds(duration)
-            self.event("pause", step=index, seconds=seconds)
+            self.event("pause", step=index, seconds=seconds, weight=st.canary_weight)
             self.save()
             return lambda: self.wait(seconds)
         self.save()

@@ -1,0 +1,117 @@
+"""The operator's view of a release walked by Ansible (issue 14): canary_release through ansible-playbook on real
+nginx, Prometheus and app processes shows each step AS IT HAPPENS - the weight, each analysis with its values and
+thresholds, the verdict - and a second run changes nothing; on_failure: pause holds a bad canary at its weight for
+a person (router_step abort then works, and the guard still aborts while it is held); a freeze refuses a release."""
+
+import datetime
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+
+import harness
+
+SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
+PLAY = "- name: release\n  ansible.builtin.import_playbook: %s\n" % os.path.join(harness.ROOT, "playbooks",
+                                                                                   "canary_release.yml")
+
+
+def release_vars(stack, port, canary, **extra):
+    variables = {"canary_release_name": "live", "canary_release_stable_version": "v1",
+                 "canary_release_canary_version": canary, "canary_release_weights": [20, 60],
+                 "canary_release_pause": "2s", "canary_release_analysis": {"template_file": SLO},
+                 "canary_release_prometheus_url": stack.prometheus.url,
+                 "canary_release_nginx": dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % port,
+                                              stable=["127.0.0.1:%d" % stack.apps["v1"].port],
+                                              canary=["127.0.0.1:%d" % stack.apps[canary].port])}
+    variables.update(extra)
+    return variables
+
+
+class Lines(object):
+    """ansible-playbook's stdout read line by line as it is written, each line with whether the process was
+    still running when it arrived."""
+
+    def __init__(self, proc):
+        self.proc, self.seen, self.queue = proc, [], queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.queue.put((line.rstrip("\n"), self.proc.poll() is None))
+        self.seen.append((self.proc.stderr.read(), False))
+        self.queue.put(None)
+
+    def until(self, pattern, timeout=300):
+        """The first line matching ``pattern`` from here on, as (line, running); bounded."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                item = self.queue.get(timeout=1)
+            except queue.Empty:
+                continue
+            if item is None:
+                raise AssertionError("ansible-playbook ended without %r:\n%s" % (pattern, "\n".join(
+                    s for s, _r in self.seen)[-4000:]))
+            self.seen.append(item)
+            if re.search(pattern, item[0]):
+                return item
+        raise AssertionError("no %r within %ds:\n%s" % (pattern, timeout, "\n".join(s for s, _r in self.seen)[-4000:]))
+
+
+def status(playbook, nginx):
+    _rc, tasks, _out = playbook(harness.task("router_step", {"release": "live", "router": "nginx", "nginx": nginx,
+                                                             "action": "status"}), expect_rc=0)
+    return tasks[-1]
+
+
+def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing(tmp_path, playbook):
+    import load
+    work = str(tmp_path)
+    stack = harness.Stack(work, {"v1": {}, "v2": {}}, label="live")
+    port = harness.free_port()
+    gen = None
+    try:
+        variables = release_vars(stack, port, "v2", canary_release_report_dir=str(tmp_path / "reports"))
+        playbook(harness.task("router_step", {"release": "live", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": variables["canary_release_nginx"]}), expect_rc=0)
+        gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=300, max_requests=18000).start()
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="live"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        running = harness.start_playbook(PLAY, work, extra_vars=variables, env={
+            "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml", "PYTHONUNBUFFERED": "1"})
+        lines = Lines(running.proc)
+        try:
+            # the first weight, its line, and the analysis with its values and thresholds, each seen while the
+            # playbook still runs (the release has steps to go)
+            header, _ = lines.until(r"TASK \[.*Walk step 1/7 of live: setWeight 20\]")
+            line, running_then = lines.until(r"20% set; ")
+            assert running_then, line
+            line, running_then = lines.until(r"success-rate=[\d.]+ \(>= 0\.95\)")
+            assert running_then and "latency-p95=" in line and "(< 0.25)" in line and ": Successful; " in line, line
+            later, running_then = lines.until(r"TASK \[.*Walk step 4/7 of live: setWeight 60\]")
+            assert running_then
+            line, _ = lines.until(r"PROMOTED v2: 100% on it; ")
+            rest = running.proc.communicate(timeout=300)[0]
+        finally:
+            if running.proc.poll() is None:
+                running.proc.kill()
+                running.proc.communicate()
+        out = "\n".join(s for s, _r in lines.seen) + rest
+        assert running.proc.returncode == 0, out[-4000:]
+        # the operator's timeline, in order, step by step
+        headers = re.findall(r"TASK \[progressive\.delivery\.canary_release : (step \d/7 [^\]]*)\]", out)
+        assert headers == ["step 1/7 setWeight 20", "step 2/7 pause 2s", "step 3/7 analysis", "step 4/7 setWeight 60",
+                           "step 5/7 pause 2s", "step 6/7 analysis", "step 7/7 setWeight 100"], out[-4000:]
+        # a second run: nothing changes, the release is told as it stands
+        rc, tasks, out2 = playbook(PLAY, extra_vars=variables)
+        assert rc == 0 and [t["_task"] for t in tasks if t.get("changed")] == [], out2[-3000:]
+        said = [t for t in tasks if t["_task"].endswith("where it stands")][0]["msg"]
+        assert said.startswith("at step 7/7 (100% on the canary), promoted, ")
+    finally:
+        if gen:
+            gen.stop()
+        stack.stop()
