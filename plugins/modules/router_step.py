@@ -18,10 +18,18 @@ description:
     C(kubectl argo rollouts), acting on the router and the state kept beside it.
   - C(abort) puts 100% of traffic back on stable, cohorts included, in one router update, and works without
     Prometheus. Every action is idempotent and reports C(changed) truthfully.
+  - What the release left beside the router fills in what is not given - host nginx, the listen address, the
+    pools and the flags from the release's routing file (C(pd-<release>.conf)); every router, the cohorts from
+    the release's state (else from what the router holds) - so the on-call needs only O(release), O(router)
+    and, for nginx, O(nginx.config_dir) when it is not C(/etc/nginx/conf.d). A hand-made step never drops the
+    cohort routing a release set up.
 options:
   action:
     description:
       - C(status) reads the state and the router's weights.
+      - C(bootstrap) puts the release behind the router with 100% on stable (the canary and every cohort get
+        nothing) - the first step, before the first release, so that stable serves through the router and
+        Prometheus sees its traffic. It changes nothing once the release has a state or a canary share.
       - C(abort) sends all traffic to stable and marks the release aborted (Degraded).
       - C(pause) stops the release at its current step (Paused); C(resume) clears a pause, so the next
         M(progressive.delivery.router_release) run goes on (past a pause step, or after an Inconclusive analysis).
@@ -37,7 +45,7 @@ options:
       - C(restore_previous) (host nginx) puts the previous nginx configuration back at once.
     type: str
     required: true
-    choices: [status, abort, pause, resume, promote, retry, set_weight, restore_previous]
+    choices: [status, bootstrap, abort, pause, resume, promote, retry, set_weight, restore_previous]
   weight:
     description: With C(set_weight), the canary's share, 0 to 100.
     type: int
@@ -82,18 +90,30 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Emergency - everything back on stable now
+- name: Before the first release - nginx in front, 100% on stable
   progressive.delivery.router_step:
     release: checkout
     router: nginx
     nginx:
       config_dir: /etc/nginx/conf.d
       listen: 0.0.0.0:8080
-      stable: [10.0.0.11:8000]
-      canary: [10.0.0.13:8000]
+      stable: [10.0.0.11:8000, 10.0.0.12:8000]
+      canary: [10.0.0.13:8000, 10.0.0.14:8000]
+    action: bootstrap
+
+- name: Emergency - everything back on stable now (addresses and cohorts from what the release left)
+  progressive.delivery.router_step:
+    release: checkout
+    router: nginx
     action: abort
     reason: error budget burning, INC-4711
     health_path: /healthz
+
+- name: Where is it?
+  progressive.delivery.router_step:
+    release: checkout
+    router: nginx
+    action: status
 
 - name: Release freeze - hold the canary where it is
   progressive.delivery.router_step:
@@ -173,6 +193,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils import backen
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import KubernetesError
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
+from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import saved_cohorts
 
 
 def act(release, params):
@@ -183,7 +204,11 @@ def act(release, params):
     if action == "status":
         return
     with release.operator() as st:
-        if action == "set_weight":
+        if action == "bootstrap":
+            current = release.router.current_routing()
+            if not st and (current is None or current.weights[1] == 0):
+                release.route(0, active=False)
+        elif action == "set_weight":
             release.set_weight(params["weight"], by)
         elif action == "restore_previous":
             if release.router.kind != "nginx":
@@ -191,7 +216,8 @@ def act(release, params):
             release.changed = release.router.restore_previous().changed
         elif not st:
             if action != "abort":
-                raise rel.ReleaseError("release '%s' has no state beside the %s router; start it with router_release"
+                raise rel.ReleaseError("release '%s' has no state beside the %s router; start it with router_release "
+                                       "(or route it first with action=bootstrap)"
                                        % (params["release"], release.router.kind))
             release.route(0, active=False)  # never started here: still make sure stable has everything
         elif action == "abort":
@@ -215,8 +241,8 @@ def act(release, params):
 def main():
     module = AnsibleK8SModule(
         argument_spec=controller.router_argument_spec(
-            action=dict(type="str", required=True, choices=["status", "abort", "pause", "resume", "promote", "retry",
-                                                            "set_weight", "restore_previous"]),
+            action=dict(type="str", required=True, choices=["status", "bootstrap", "abort", "pause", "resume",
+                                                            "promote", "retry", "set_weight", "restore_previous"]),
             weight=dict(type="int"),
             full=dict(type="bool", default=True),
             reason=dict(type="str", default="aborted by an operator"),
@@ -224,7 +250,7 @@ def main():
             health_path=dict(type="str", default="/"),
             health_timeout=dict(type="float", default=2),
         ),
-        required_if=[("router", "nginx", ("nginx",)), ("action", "set_weight", ("weight",))],
+        required_if=[("action", "set_weight", ("weight",))],
         supports_check_mode=True,
         check_k8s=False,
         module_class=AnsibleModule,
@@ -232,7 +258,12 @@ def main():
     params = module.params
     start = time.time()
     try:
+        cohorts = params.get("cohorts") or {}
+        if not (cohorts.get("always_canary") or cohorts.get("never_canary")):
+            params["cohorts"] = None  # none given: the release's own (its state, below the router's)
         release = controller.release_for(module)
+        if not release.cohorts:
+            release.cohorts = saved_cohorts(release.router)
         act(release, params)
         result = controller.report(release)
         if params["action"] == "abort" and params["verify_stable"]:

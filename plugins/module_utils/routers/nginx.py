@@ -37,7 +37,9 @@ from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx
     ADDRESS_GRAMMAR, local_addresses, validate_address, validate_listen, validate_nginx_header, validate_path)
 
 MARK = "# progressive.delivery routing "
-FORMAT = 2  # of the rendered file; a file of another format is rewritten
+FORMAT = 3  # of the rendered file; a file of another format is rewritten
+MODES = ("server", "include")
+DEFAULT_CONFIG_DIR = "/etc/nginx/conf.d"
 ROUTING_PATH = "/__pd/routing"
 CONFIG_MODE = 0o644
 
@@ -88,6 +90,20 @@ def _meta_in(text):
     return meta if isinstance(meta, dict) else None
 
 
+def config_path(config_dir, release):
+    return os.path.join(config_dir, "pd-%s.conf" % release)
+
+
+def saved_options(config_dir, release):
+    """The nginx options the release's last routing change kept (its file's first line): listen, stable,
+    canary, mode, expose_routing, weight_header and the cohorts, or None when there is no such file."""
+    try:
+        with open(config_path(config_dir, release)) as f:
+            return _meta_in(f.readline())
+    except (IOError, OSError):
+        return None
+
+
 def _gcd(a, b):
     while b:
         a, b = b, a % b
@@ -112,7 +128,8 @@ class NginxRouter(Router):
     kind = "nginx"
 
     def __init__(self, release, config_dir, listen, stable, canary, main_config="/etc/nginx/nginx.conf",
-                 prefix=None, binary="nginx", verify_timeout=10.0, expose_routing=False, check_mode=False):
+                 prefix=None, binary="nginx", verify_timeout=10.0, expose_routing=False, mode="server",
+                 weight_header=False, check_mode=False):
         super(NginxRouter, self).__init__(release, check_mode)
         for option, addresses in (("nginx.stable", stable), ("nginx.canary", canary)):
             if not addresses or isinstance(addresses, str):
@@ -127,8 +144,16 @@ class NginxRouter(Router):
         self.binary = validate_path(binary, "nginx.binary")
         self.verify_timeout = verify_timeout
         self.expose_routing = bool(expose_routing)
+        if mode not in MODES:
+            raise RouterError("nginx.mode %s is refused: it must be one of %s; nothing was changed"
+                              % (shown(mode), ", ".join(MODES)))
+        self.mode = mode
+        self.weight_header = bool(weight_header)
         self.name = upstream_name(self.release)
-        self.path = os.path.join(self.config_dir, "pd-%s.conf" % self.release)
+        self.path = config_path(self.config_dir, self.release)
+        # include mode: the lines a location of the user's own server block includes (not *.conf: nginx's
+        # http block must not include it)
+        self.location_path = os.path.join(self.config_dir, "pd-%s.location" % self.release)
         self.state_path = os.path.join(self.config_dir, "pd-%s.state.json" % self.release)
         self.probe_allowed = local_addresses(self.listen)[2]
 
@@ -141,7 +166,25 @@ class NginxRouter(Router):
     def meta(self, routing):
         """What a config says it routes; the routing endpoint answers it, and the file's first line keeps it."""
         return dict(routing.to_dict(), stable=self.stable, canary=self.canary, listen=self.listen,
-                    expose_routing=self.expose_routing, format=FORMAT)
+                    expose_routing=self.expose_routing, mode=self.mode, weight_header=self.weight_header,
+                    format=FORMAT)
+
+    def location_lines(self):
+        """What a location of the user's server block includes in include mode: the proxy to the release.
+        The same for every step (the weight and the cohorts live in the http-level variables), so it is
+        written once and never needs putting back."""
+        n = self.name
+        return "\n".join([
+            "# managed by progressive.delivery: the proxy to release %s, for a location of your own server block:"
+            % self.release,
+            "#     location / { include %s; }" % self.location_path,
+            "proxy_pass http://$%s_backend;" % n,
+            "proxy_http_version 1.1;",
+            'proxy_set_header Connection "";',
+            "proxy_set_header Host $host;",
+            "# empty unless nginx.weight_header: nginx then sends no header at all",
+            "add_header X-Canary-Weight $%s_weight_header always;" % n,
+            ""])
 
     def render(self, routing):
         self.check_routing(routing)
@@ -172,17 +215,26 @@ class NginxRouter(Router):
         for cohort, target in sorted(routing.cohort_targets().items()):
             # the leading backslash makes the value literal: not a regex (~), nor default/include/hostnames
             lines.append('    "\\%s" %s_%s;' % (cohort, n, target))
-        lines += ["}", "geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
+        lines += ["}"]
+        # an empty value: add_header sends nothing, so the header is off the public server unless asked for
+        lines += ["map $host $%s_weight_header {" % n,
+                  '    default "%s";' % (canary_w if self.weight_header else ""), "}"]
+        lines += ["geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
         lines += ["}", "server {", "    listen %s;" % self.listen]
         lines += endpoint
-        lines += ["    location / {",
-                  "        proxy_pass http://$%s_backend;" % n,
-                  "        proxy_http_version 1.1;",
-                  '        proxy_set_header Connection "";',
-                  "        proxy_set_header Host $host;",
-                  "        add_header X-Canary-Weight %d always;" % canary_w,
-                  "    }",
-                  "}", ""]
+        if self.mode == "include":
+            # the router's own server: the routing endpoint only; the release is served by the user's server
+            # block through pd-<release>.location
+            lines += ["    location / {", "        return 404;", "    }", "}", ""]
+        else:
+            lines += ["    location / {",
+                      "        proxy_pass http://$%s_backend;" % n,
+                      "        proxy_http_version 1.1;",
+                      '        proxy_set_header Connection "";',
+                      "        proxy_set_header Host $host;",
+                      "        add_header X-Canary-Weight $%s_weight_header always;" % n,
+                      "    }",
+                      "}", ""]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ reading
@@ -252,13 +304,29 @@ class NginxRouter(Router):
             return 1, str(e)
         return proc.returncode, (proc.stderr or proc.stdout).strip()
 
+    def _location_change(self):
+        """Include mode: write pd-<release>.location when it is missing or differs; True when it does."""
+        if self.mode != "include":
+            return False
+        wanted = self.location_lines()
+        if self._read(self.location_path) == wanted:
+            return False
+        if not self.check_mode:
+            if not os.path.isdir(self.config_dir):
+                raise RouterError("%s: config_dir %s does not exist; create it and include %s/*.conf in nginx's "
+                                  "http block" % (self.describe(), self.config_dir, self.config_dir))
+            write_atomic(self.location_path, wanted, CONFIG_MODE)
+        return True
+
     def reconcile(self, routing):
         desired = self.render(routing)
         want = self.meta(routing)
+        # first: a server block of the user's that includes it must never find it missing
+        location_changed = self._location_change()
         current = self._read(self.path)
         served = self.served_routing()
         if current == desired and served == want:
-            return Change(False, current, desired)
+            return Change(location_changed, current, desired)
         before = current
         if current == desired:
             # the file is right, nginx does not serve it (a run killed before its reload): reload
