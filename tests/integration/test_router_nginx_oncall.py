@@ -160,6 +160,7 @@ server {
     server_name shop.test;
     ssl_certificate %(cert)s;
     ssl_certificate_key %(key)s;
+    add_header Strict-Transport-Security "max-age=60" always;
     location / {
         include %(location)s;
     }
@@ -215,6 +216,7 @@ def test_include_mode_serves_through_the_users_tls_server_block_and_keeps_the_ro
         versions = collections.Counter(body.split()[0] for _status, _h, body in answers)
         assert sum(versions.values()) == 400 and abs(versions["v2"] - 100) <= 12, dict(versions)
         assert all("x-canary-weight" not in h for _s, h, _b in answers)  # off the public server
+        assert all(h.get("strict-transport-security") == "max-age=60" for _s, h, _b in answers)  # theirs kept
         assert [b.split()[0] for _s, _h, b in https_get(https_port, cert, 10, cohort="internal")] == ["v2"] * 10
 
         status, headers, body = https_get(https_port, cert, 1, path="/__pd/routing")[0]

@@ -171,20 +171,20 @@ class NginxRouter(Router):
 
     def location_lines(self):
         """What a location of the user's server block includes in include mode: the proxy to the release.
-        The same for every step (the weight and the cohorts live in the http-level variables), so it is
-        written once and never needs putting back."""
+        The same for every step (the weight and the cohorts live in variables every config of ours defines),
+        so a config put back never leaves it pointing at nothing."""
         n = self.name
-        return "\n".join([
-            "# managed by progressive.delivery: the proxy to release %s, for a location of your own server block:"
-            % self.release,
-            "#     location / { include %s; }" % self.location_path,
-            "proxy_pass http://$%s_backend;" % n,
-            "proxy_http_version 1.1;",
-            'proxy_set_header Connection "";',
-            "proxy_set_header Host $host;",
-            "# empty unless nginx.weight_header: nginx then sends no header at all",
-            "add_header X-Canary-Weight $%s_weight_header always;" % n,
-            ""])
+        lines = ["# managed by progressive.delivery: the proxy to release %s, for a location of your own server "
+                 "block:" % self.release,
+                 "#     location / { include %s; }" % self.location_path,
+                 "proxy_pass http://$%s_backend;" % n,
+                 "proxy_http_version 1.1;",
+                 'proxy_set_header Connection "";',
+                 "proxy_set_header Host $host;"]
+        if self.weight_header:
+            # only when asked: an add_header here stops the location inheriting the server's (HSTS, ...)
+            lines.append("add_header X-Canary-Weight $%s_weight_header always;" % n)
+        return "\n".join(lines + [""])
 
     def render(self, routing):
         self.check_routing(routing)
