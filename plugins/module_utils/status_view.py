@@ -129,7 +129,7 @@ def _status(**fields):
                 canary_version=None, phase=None, message="", aborted=False, terminal=False, verdict=None,
                 decided_by=None, step={"index": None, "number": None, "count": 0, "text": ""},
                 weight={"set": None, "actual": None}, pause=None, analysis=None, history=[], started_at=None,
-                elapsed_s=None, observed_at=None)
+                elapsed_s=None, observed_at=None, freeze=None)
     base.update(fields)
     return base
 
@@ -343,7 +343,9 @@ def from_rollout(ro, replicasets=(), analysisruns=(), now=None, history=5):
 def headline(status):
     """One line: release, versions, phase, step, weight."""
     parts = [status["release"] or "?"]
-    if status["canary_version"]:
+    if status["canary_version"] and status["canary_version"] == status["stable_version"]:
+        parts.append(status["canary_version"])
+    elif status["canary_version"]:
         parts.append("%s -> %s" % (status["stable_version"] or "?", status["canary_version"]))
     parts.append(status["phase"] or "not started")
     step = status["step"]
@@ -408,6 +410,9 @@ def render(status):
         for ev in status["history"]:
             lines.append("  %s  %s" % (clock(ev.get("t") if ev.get("t") is not None else parse_time(ev.get("at"))),
                                        ev["text"]))
+    if status.get("freeze"):
+        f = status["freeze"]
+        lines.append(_row("freeze", "'%s' until %s" % (f["reason"], f["end"])))
     if status["elapsed_s"] is not None:
         lines.append(_row("started", "%s ago" % duration(status["elapsed_s"]) if not status["terminal"]
                           else "%s, took %s" % (status["started_at"], duration(status["elapsed_s"]))))

@@ -97,6 +97,14 @@ options:
     description: How many of the last events to show.
     type: int
     default: 5
+  freeze_windows:
+    description:
+      - Release freeze windows, as M(progressive.delivery.router_release) takes them - C({start, end, reason})
+        (ISO-8601 times with a zone) or C({weekly: {days, start, end, utc_offset}, reason}). The one in force now
+        is returned as RV(status.freeze) and shown; a release playbook refuses to start a release then.
+    type: list
+    elements: dict
+    default: []
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -188,6 +196,9 @@ status:
     elapsed_s:
       description: Seconds since the start (the whole release, once it ended on the Ansible path).
       type: float
+    freeze:
+      description: The freeze window of O(freeze_windows) in force now (C(reason), C(start), C(end)), or null.
+      type: dict
 lines:
   description: The status as short aligned lines, for a person.
   returned: always
@@ -217,6 +228,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils import argo, 
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import ROUTER_ARG_SPEC
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, client_for, owned_by)
+from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze, parse_windows
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError, validate_release
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
@@ -238,6 +250,7 @@ def argument_spec():
         namespace=dict(type="str"),
         delay=dict(type="float", default=0),
         history=dict(type="int", default=5),
+        freeze_windows=dict(type="list", elements="dict", default=[]),
     )
     return spec
 
@@ -294,10 +307,13 @@ def main():
                          % (params["release"], params["delay"]))
     if params["history"] < 0:
         module.fail_json(msg="release_status %s: history must be 0 or more" % params["release"])
-    time.sleep(params["delay"])
     try:
+        windows = parse_windows(params["freeze_windows"])  # a bad window fails before any wait
+        time.sleep(params["delay"])
         now = time.time()
         status = ansible_path(module, now) if params["router"] else argo_path(module, now)
+        frozen = active_freeze(windows, now)
+        status["freeze"] = frozen.to_dict(now) if frozen else None
     except (RouterError, KubernetesError, StateError, ValueError) as e:
         module.fail_json(msg="release_status %s: %s" % (params["release"], e))
     lines = status_view.render(status)

@@ -22,6 +22,7 @@ import harness
 
 LONG_PAUSE = "120s"  # longer than any wait of the test: only a promotion ends it
 STATUS = "- ansible.builtin.import_playbook: progressive.delivery.status\n"
+ARGO_RELEASE = "- ansible.builtin.import_playbook: progressive.delivery.argo_release\n"
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +40,16 @@ def lines_of(result):
 
 
 class Watch(object):
-    """The status playbook in the background with the default callback, its output read as it comes."""
+    """A playbook (the status one by default) in the background with the default callback, its output read as
+    it comes (the custom stats shown at the end)."""
 
-    def __init__(self, workdir, extra_vars, env=None):
-        self.run = harness.start_playbook(STATUS, workdir, extra_vars=extra_vars,
+    def __init__(self, workdir, extra_vars, env=None, playbook=STATUS):
+        self.run = harness.start_playbook(playbook, workdir, extra_vars=extra_vars,
                                           env=dict(env or {}, ANSIBLE_STDOUT_CALLBACK="default",
-                                                   ANSIBLE_CALLBACK_RESULT_FORMAT="yaml"))
+                                                   ANSIBLE_CALLBACK_RESULT_FORMAT="yaml",
+                                                   ANSIBLE_SHOW_CUSTOM_STATS="1"))
         self.output = []
+        self.errors = None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -54,7 +58,9 @@ class Watch(object):
             self.output.append(line)
 
     def text(self):
-        return "".join(self.output)
+        if self.run.proc.poll() is not None and not self.reader.is_alive() and self.errors is None:
+            self.errors = self.run.proc.stderr.read()
+        return "".join(self.output) + (self.errors or "")
 
     def wait_for(self, text, timeout=120):
         deadline = time.time() + timeout
@@ -255,3 +261,128 @@ def test_the_watch_shows_a_rollout_mid_canary_with_its_analysis(kube, tmp_path):
     assert rc == 0, text
     print(text)
     assert "verdict    promoted" in text and "step       5/5  done" in text
+
+
+# --------------------------------------------------------------------------- the Argo path release playbook
+# No Argo Rollouts controller runs here: when the playbook has set the image, the test writes the status the
+# controller would (the update observed, paused at 20% after step 1, then promoted or aborted), and waits for
+# the watch to show each state before it writes the next.
+
+
+def healthy_rollout(kube):
+    _kubeconfig, client, namespace = kube
+    name = "rel-%s" % uuid.uuid4().hex[:6]
+    body = {"apiVersion": controller.ARGO, "kind": "Rollout",
+            "metadata": {"name": name, "annotations": {"rollout.argoproj.io/revision": "1"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "strategy": {"canary": {"steps": copy.deepcopy(STEPS)}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "app", "image": "registry.local/shop:1"}]}}}}
+    ro = controller.api(client, "Rollout").create(body, namespace=namespace).to_dict()
+    controller.create_replicaset(client, namespace, controller.replicaset(ro, 1, "aaa111", "registry.local/shop:1"))
+    controller.write_status(client, namespace, name, {
+        "observedGeneration": str(ro["metadata"]["generation"]), "currentStepIndex": len(STEPS),
+        "stableRS": "aaa111", "currentPodHash": "aaa111", "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+        "availableReplicas": 2, "phase": "Healthy", "message": ""})
+    return name
+
+
+def wait_for_image(kube, name, image, run, timeout=120):
+    _kubeconfig, client, namespace = kube
+    deadline = time.time() + timeout
+    while time.time() < deadline and run.run.proc.poll() is None:
+        ro = controller.get(client, namespace, name)
+        if ro["spec"]["template"]["spec"]["containers"][0]["image"] == image:
+            return ro
+        time.sleep(0.2)
+    raise AssertionError("the playbook never set %s on %s:\n%s" % (image, name, run.text()[-3000:]))
+
+
+def canary_at_20(kube, ro):
+    """The controller has seen the new template: a canary ReplicaSet, 20%, paused at step 2 (index 1)."""
+    _kubeconfig, client, namespace = kube
+    controller.create_replicaset(client, namespace, controller.replicaset(ro, 2, "bbb222", "registry.local/shop:2"))
+    controller.write_status(client, namespace, ro["metadata"]["name"], {
+        "observedGeneration": str(ro["metadata"]["generation"]), "currentStepIndex": 1, "currentPodHash": "bbb222",
+        "updatedReplicas": 1, "replicas": 3, "phase": "Progressing", "message": "more replicas need to be updated",
+        "canary": {"weights": {"canary": {"weight": 20, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 80, "podTemplateHash": "aaa111"}}}})
+
+
+def release_vars(kube, name, tmp_path, image="registry.local/shop:2", **extra):
+    _kubeconfig, _client, namespace = kube
+    return dict(argo_release_name=name, argo_release_namespace=namespace, argo_release_images={"app": image},
+                argo_release_interval=1, argo_release_timeout=300, argo_release_report_dir=str(tmp_path), **extra)
+
+
+def reports(tmp_path):
+    return sorted(str(p) for p in tmp_path.glob("rel-*.json"))
+
+
+def test_argo_release_sets_the_image_watches_each_step_and_reports_the_promotion(kube, tmp_path):
+    kubeconfig, client, namespace = kube
+    name = healthy_rollout(kube)
+    env = {"K8S_AUTH_KUBECONFIG": kubeconfig}
+    run = Watch(str(tmp_path), release_vars(kube, name, tmp_path), env, playbook=ARGO_RELEASE)
+    ro = wait_for_image(kube, name, "registry.local/shop:2", run)
+    canary_at_20(kube, ro)
+    run.wait_for("set 20%  actual 20%")
+    controller.write_status(client, namespace, name, {
+        "currentStepIndex": len(STEPS), "stableRS": "bbb222", "updatedReplicas": 2, "replicas": 2,
+        "phase": "Healthy", "message": "",
+        "canary": {"weights": {"canary": {"weight": 0, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 100, "podTemplateHash": "bbb222"}}}})
+    rc, text = run.end()
+    print(text)
+    assert rc == 0, text
+    assert "waiting for rollout spec update to be observed" in text or "set 20%" in text
+    assert "verdict    promoted" in text and 'pd_verdict: promoted' in text
+    [path] = reports(tmp_path)
+    with open(path) as f:
+        report = json.load(f)
+    assert report["verdict"] == "promoted" and report["stable_version"] == "registry.local/shop:1"
+    assert report["version"] == "registry.local/shop:2" and any("step 2/5" in t for t in report["timeline"])
+
+    # again with the same image: nothing changes, nothing is reported
+    rc, tasks, _out = harness.run_playbook(ARGO_RELEASE, str(tmp_path), extra_vars=release_vars(kube, name, tmp_path),
+                                           env=env)
+    assert rc == 0, tasks
+    assert not [t["_task"] for t in tasks if t.get("changed")], [t["_task"] for t in tasks if t.get("changed")]
+    assert reports(tmp_path) == [path]
+
+
+def test_argo_release_fails_with_the_rollouts_message_when_aborted(kube, tmp_path):
+    kubeconfig, client, namespace = kube
+    name = healthy_rollout(kube)
+    run = Watch(str(tmp_path), release_vars(kube, name, tmp_path), {"K8S_AUTH_KUBECONFIG": kubeconfig},
+                playbook=ARGO_RELEASE)
+    ro = wait_for_image(kube, name, "registry.local/shop:2", run)
+    canary_at_20(kube, ro)
+    run.wait_for("set 20%  actual 20%")
+    message = ("RolloutAborted: Rollout aborted update to revision 2: Step-based analysis phase failed: "
+               "metric error-rate assessed Failed")
+    controller.write_status(client, namespace, name, {
+        "abort": True, "abortedAt": ago(0), "phase": "Degraded", "message": message, "currentPodHash": "bbb222",
+        "canary": {"weights": {"canary": {"weight": 0, "podTemplateHash": "bbb222"},
+                               "stable": {"weight": 100, "podTemplateHash": "aaa111"}}}})
+    rc, text = run.end()
+    assert rc != 0, text
+    assert message in text and "rolled back; decided by analysis" in text
+    assert 'pd_verdict: rolled_back' in text
+    [path] = reports(tmp_path)
+    with open(path) as f:
+        assert json.load(f)["verdict"] == "rolled_back"
+
+
+def test_argo_release_refuses_a_new_image_during_a_freeze(kube, tmp_path):
+    kubeconfig, client, namespace = kube
+    name = healthy_rollout(kube)
+    freeze = [{"start": ago(3600), "end": ago(-3600), "reason": "year-end freeze"}]
+    rc, tasks, _out = harness.run_playbook(ARGO_RELEASE, str(tmp_path), env={"K8S_AUTH_KUBECONFIG": kubeconfig},
+                                           extra_vars=release_vars(kube, name, tmp_path,
+                                                                   argo_release_freeze_windows=freeze))
+    assert rc != 0
+    refused = [t for t in tasks if t.get("failed")][0]
+    assert "year-end freeze" in refused["msg"] and "nothing was changed" in refused["msg"]
+    assert controller.get(client, namespace, name)["spec"]["template"]["spec"]["containers"][0]["image"] \
+        == "registry.local/shop:1"
