@@ -91,12 +91,14 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
         "v2: promoted (stable 0% / canary 100%)"]
     assert [t["msg"] for t in second if t["_task"] == "Report the release of shop"] == [
         "v2: already_stable (stable 100% / canary 0%)"]
-    # the release report, JSON and HTML
-    with open(str(tmp_path / "reports" / "shop-v2.json")) as f:
+    # the release report, JSON, HTML and JUnit XML, named after the release's start (UTC)
+    named = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.startswith("shop-v2-"))
+    assert [n.rsplit(".", 1)[1] for n in named] == ["html", "json", "xml"]
+    with open(str(tmp_path / "reports" / named[1])) as f:
         release = json.load(f)
     assert [(s["weight"], s["analysis_phase"]) for s in release["step_results"]] == [
         (10, "Successful"), (25, "Successful"), (50, "Successful"), (75, "Successful"), (100, None)]
-    with open(str(tmp_path / "reports" / "shop-v2.html")) as f:
+    with open(str(tmp_path / "reports" / named[0])) as f:
         assert f.read().count("<svg") == 3  # weight, success-rate, latency-p95
     # the drill, run in each pass, measured
     drills = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.startswith("drill-") and f.endswith(".json"))

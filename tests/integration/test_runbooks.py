@@ -125,8 +125,9 @@ def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_
     finally:
         gen.stop()
         stack.stop()
-    files = sorted(os.listdir(str(tmp_path / "reports")))
-    assert len(files) == 4 and all("drill passed: detected in" in m for m in reports)
+    files = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.endswith(".json"))
+    assert len(files) == 2 and all("drill passed: detected in" in m for m in reports)
+    assert len(os.listdir(str(tmp_path / "reports"))) == 6  # JSON, HTML and JUnit XML of each drill
     with open(os.path.join(str(tmp_path / "reports"), files[-1])) as f:
         report = json.load(f)
     with open(os.path.join(str(tmp_path / "reports"), files[-1].replace(".json", ".html"))) as f:
@@ -221,11 +222,14 @@ def test_canary_release_annotates_start_and_rollback_and_writes_its_report(playb
     texts = [a["body"]["text"] for a in grafana.annotations]
     assert texts[0] == "release api v3 started (over v1)" and texts[1].startswith("release api v3: rolled_back - ")
     assert grafana.annotations[1]["body"]["tags"] == ["progressive-delivery", "release", "api", "rolled_back"]
-    with open(os.path.join(str(tmp_path), "api-v3.json")) as f:
+    # the reports are named after the release's start (UTC): api-v3-20261130T041200Z.json, .html, .xml
+    names = sorted(f for f in os.listdir(str(tmp_path)) if f.startswith("api-v3-"))
+    assert [n.rsplit(".", 1)[1] for n in names] == ["html", "json", "xml"]
+    with open(os.path.join(str(tmp_path), names[1])) as f:
         report = json.load(f)
     assert report["aborted"] is True and report["time_to_detect_s"] > 0
     assert report["step_results"][0]["analysis_phase"] == "Failed" and report["history"][0]["event"] == "started"
-    with open(os.path.join(str(tmp_path), "api-v3.html")) as f:
+    with open(os.path.join(str(tmp_path), names[0])) as f:
         page = f.read()
     assert page.count("<svg") >= 2 and "rolled back" in page and "time to detect %s s" % report["time_to_detect_s"] in page
     # the start annotation carries the time the release started, from its history
