@@ -109,9 +109,10 @@ def analysis_text(event):
 def failing_text(event):
     """What failed in an analysis: the metrics that missed their thresholds (all of them when none can be
     told apart), then the run's own message (Argo's 'Metric "x" assessed Failed due to failed (1) > ...')."""
-    metrics = analysis_metrics(event)
-    failed = [text for _name, text, outcome in metrics if outcome == "failed"] or [text for _n, text, _o in metrics]
     message = event.get("message") or ""
+    # the metric the run's message names (Argo's worst) first, then the others that missed
+    metrics = sorted(analysis_metrics(event), key=lambda m: ('"%s"' % m[0]) not in message)
+    failed = [text for _name, text, outcome in metrics if outcome == "failed"] or [text for _n, text, _o in metrics]
     return "%s (%s%s)" % ("; ".join(failed) or "no metrics", event.get("phase") or "?",
                           (": " + message) if message else "")
 
