@@ -1,0 +1,279 @@
+"""AWX can run the project (issue 14 items 3 and 6), proved without an AWX:
+
+- the project resolves its roles from a clean collections path, installed the way an AWX project sync does it
+  (collections/requirements.yml, run in the project's directory), and every playbook passes --syntax-check;
+- the execution environment's build context (ansible-builder create) carries the collection from the checkout;
+- the credential types feed the modules through the environment: their own injector templates, rendered as AWX
+  renders them at launch (AWX's sandbox, the files written, tower.filename), are the only settings a play gets -
+  a real Prometheus behind a real nginx that demands the bearer token over TLS signed by the credential's CA, the
+  Grafana stand-in that records the token, and the Kubernetes tier through the kubeconfig file.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import harness
+from conftest import HASHES
+
+ROOT = harness.ROOT
+BIN = os.path.dirname(sys.executable)
+TEMPLATES = os.path.join(ROOT, "tests", "integration", "files", "slo-templates.yaml")
+TOKEN = "prom-t0ken-5e1f"
+
+
+def project_copy(tmp_path):
+    """The project as an AWX project sync sees it: the repository's files (tracked, and new ones not ignored)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    project = tmp_path / "project"
+    for relative in filter(None, listed):
+        source = os.path.join(ROOT, relative)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(str(project / relative)), exist_ok=True)
+            shutil.copy2(source, str(project / relative))
+    return project
+
+
+def clean_env(tmp_path, collections):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PROMETHEUS_", "K8S_AUTH_"))}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    return env
+
+
+def run(argv, cwd, env, timeout=600):
+    return subprocess.run(argv, cwd=str(cwd), env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_project_resolves_its_roles_from_a_clean_collections_path_as_awx_installs_it(tmp_path):
+    project = project_copy(tmp_path)
+    collections = tmp_path / "requirements_collections"
+    env = clean_env(tmp_path, collections)
+    playbooks = sorted(os.path.relpath(os.path.join(d, f), str(project))
+                       for base in ("playbooks", "awx") for d, _s, files in os.walk(str(project / base))
+                       for f in files if f.endswith(".yml") and f not in ("defaults.yml", "surveys.yml"))
+    check = [os.path.join(BIN, "ansible-playbook"), "--syntax-check", "-i", "localhost,"]
+
+    # what a new user met: without the project's collections/requirements.yml nothing resolves
+    before = run(check + ["playbooks/canary_release.yml"], project, env)
+    assert before.returncode != 0
+    assert "progressive.delivery.canary_release" in before.stdout + before.stderr
+
+    # the project sync's command (awx/playbooks/project_update.yml): run in the project's directory, into the
+    # job's collections path; --no-deps: the dependencies are the execution environment's (here the venv's)
+    installed = run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "-r", "collections/requirements.yml",
+                     "-p", str(collections), "--no-deps"], project, env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert "progressive.delivery:" in installed.stdout
+    root = collections / "ansible_collections" / "progressive" / "delivery"
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    with open(os.path.join(ROOT, "galaxy.yml")) as f:
+        assert manifest["collection_info"]["version"] == yaml.safe_load(f)["version"]
+    assert not os.path.islink(str(root)) and (root / "roles" / "canary_release" / "tasks" / "main.yml").is_file()
+
+    listed = run([os.path.join(BIN, "ansible-galaxy"), "collection", "list", "progressive.delivery"], project, env)
+    assert str(collections) in listed.stdout and ".build" not in listed.stdout  # not the checkout's symlink
+
+    after = run(check + playbooks, project, env)
+    assert after.returncode == 0, (after.stdout + after.stderr)[-3000:]
+    assert "playbooks/canary_release.yml" in playbooks and "awx/site.yml" in playbooks
+    assert len(playbooks) >= 25
+
+
+def test_the_execution_environment_builds_the_collection_in_from_the_checkout(tmp_path):
+    builder = os.path.join(BIN, "ansible-builder")
+    if not os.path.exists(builder):
+        pytest.skip("ansible-builder is not installed (requirements-test.txt)")
+    project = project_copy(tmp_path)
+    context = tmp_path / "context"
+    created = run([builder, "create", "-f", "execution-environment.yml", "-c", str(context)], project,
+                  clean_env(tmp_path, tmp_path / "none"))
+    assert created.returncode == 0, created.stdout + created.stderr
+    build_file = (context / "Containerfile") if (context / "Containerfile").exists() else (context / "Dockerfile")
+    text = build_file.read_text()
+    assert 'EE_BASE_IMAGE="quay.io/ansible/awx-ee:24.6.1"' in text and ":latest" not in text
+    assert "nginx" not in (context / "_build").joinpath("requirements.txt").read_text()
+    assert not (context / "_build" / "bindep.txt").exists()  # no system packages: nginx is gone
+    assert "COPY _build /build" in text and "WORKDIR /build" in text
+
+    # the galaxy stage's install, for the collection's own entry (the others come from Galaxy)
+    with open(str(context / "_build" / "requirements.yml")) as f:
+        requirements = yaml.safe_load(f)
+    own = [r for r in requirements["collections"] if r.get("type") == "dir"]
+    assert [r["name"] for r in own] == ["progressive.delivery"]
+    (context / "_build" / "own.yml").write_text(yaml.safe_dump({"collections": own}))
+    collections = tmp_path / "ee-collections"
+    installed = run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "-r", "own.yml", "-p", str(collections),
+                     "--no-deps"], context / "_build", clean_env(tmp_path, collections))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    root = collections / "ansible_collections" / "progressive" / "delivery"
+    for part in ("roles/canary_release/tasks/main.yml", "plugins/modules/router_release.py",
+                 "playbooks/emergency_rollback.yml", "plugins/module_utils/args_common.py"):
+        assert (root / part).is_file(), part
+
+
+# --- credential types, rendered as AWX renders them ----------------------------------------------------------
+
+def credential_type(label):
+    """The inputs and injectors of the credential type whose task name starts with ``label``, as AWX receives them."""
+    from ansible.parsing.dataloader import DataLoader
+    (play,) = DataLoader().load_from_file(os.path.join(ROOT, "awx", "credential_types.yml"))
+    (task,) = [t for t in play["tasks"] if t["name"].startswith(label)]
+    return json.loads(json.dumps(task["awx.awx.credential_type"]))
+
+
+def inject(ctype, inputs, private_dir):
+    """What AWX does at launch (awx/main/models/credential inject_credential): the inputs given (empty ones left
+    out, booleans false when left out), the file injectors rendered into files, then the env injectors rendered
+    with tower.filename pointing at them, in AWX's sandbox."""
+    from types import SimpleNamespace
+
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    sandbox = ImmutableSandboxedEnvironment()
+    namespace = {k: v for k, v in inputs.items() if v not in ("", None)}
+    for field in ctype["inputs"]["fields"]:
+        if field.get("type") == "boolean" and field["id"] not in inputs:
+            namespace[field["id"]] = False
+    single, files = None, {}
+    for label, template in ctype["injectors"].get("file", {}).items():
+        path = os.path.join(private_dir, "cred-%s" % label.replace(".", "-"))
+        with open(path, "w") as f:
+            f.write(sandbox.from_string(template).render(**namespace))
+        os.chmod(path, 0o600)
+        if "." in label:
+            files[label.split(".")[1]] = path
+        else:
+            single = path
+    namespace["tower"] = SimpleNamespace(filename=single or SimpleNamespace(**files))
+    return {name: sandbox.from_string(template).render(**namespace)
+            for name, template in ctype["injectors"].get("env", {}).items()}
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=str(cwd), check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def guarded_prometheus(prometheus, tmp_path):
+    """The real Prometheus behind a real nginx that serves TLS (a certificate of a CA made here) and answers 401
+    to any request without ``Authorization: Bearer TOKEN``. Yields (url, CA PEM)."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=pd-test-ca", cwd=certs)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1", cwd=certs)
+    (certs / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=certs)
+    nginx = harness.Nginx(str(tmp_path))
+    port = harness.free_port()
+    with open(os.path.join(nginx.conf_dir, "prometheus.conf"), "w") as f:
+        f.write("""server {
+    listen 127.0.0.1:%d ssl;
+    ssl_certificate %s/server.pem;
+    ssl_certificate_key %s/server.key;
+    location / {
+        if ($http_authorization != "Bearer %s") { return 401; }
+        proxy_pass %s;
+    }
+}
+""" % (port, certs, certs, TOKEN, prometheus.url))
+    subprocess.run([nginx.binary, "-c", nginx.main_config, "-p", nginx.prefix, "-s", "reload"], check=True, timeout=30)
+    url = "https://127.0.0.1:%d" % port
+
+    def guarded():
+        import ssl
+        import urllib.request
+        context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+        request = urllib.request.Request(url + "/api/v1/query?query=up", headers={"Authorization": "Bearer " + TOKEN})
+        with urllib.request.urlopen(request, context=context, timeout=5) as resp:
+            return resp.status == 200
+    try:
+        harness.wait_for(guarded, 30, "nginx in front of Prometheus with TLS and the token")
+        yield url, (certs / "ca.pem").read_text()
+    finally:
+        nginx.stop()
+
+
+ANALYSIS = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: analysis with nothing but what the credential injected
+      progressive.delivery.analysis_check:
+        template_file: %s
+        template_name: [success-rate]
+        mode: once
+        args:
+          canary-hash: "%s"
+"""
+
+
+def test_a_prometheus_credential_feeds_analysis_check_through_the_environment(playbook, guarded_prometheus, tmp_path):
+    url, ca = guarded_prometheus
+    ctype = credential_type("Prometheus")
+    private = tmp_path / "env"
+    private.mkdir()
+    env = inject(ctype, {"url": url, "token": TOKEN, "ca_cert": ca, "username": "", "password": "", "headers": ""},
+                 str(private))
+    assert env["PROMETHEUS_URL"] == url and env["PROMETHEUS_TOKEN"] == TOKEN
+    with open(env["PROMETHEUS_CA_FILE"]) as f:
+        assert f.read() == ca  # the CA written to a file by the file injector
+    assert env["PROMETHEUS_USERNAME"] == "" and env["PROMETHEUS_VALIDATE_CERTS"] == ""  # left out: unset
+
+    text = ANALYSIS % (TEMPLATES, HASHES["healthy"])
+    rc, tasks, out = playbook(text, env=env)
+    assert rc == 0, out[-3000:]
+    assert tasks[0]["phase"] == "Successful", tasks[0]
+    assert TOKEN not in out  # no_log, also when it comes from the environment
+
+    # the same credential with a wrong token: nginx refuses it, so the token above is what got through
+    wrong = inject(ctype, {"url": url, "token": "not-the-token", "ca_cert": ca}, str(private))
+    rc, tasks, out = playbook(text, env=wrong)
+    assert rc != 0 and tasks[0]["phase"] == "Error"
+    assert "401" in tasks[0]["message"] or "401" in json.dumps(tasks[0]["metrics"]), tasks[0]
+
+    # and without its CA, the server's certificate is not trusted: verification stays on
+    untrusted = inject(ctype, {"url": url, "token": TOKEN}, str(private))
+    assert untrusted["PROMETHEUS_CA_FILE"] == ""
+    rc, tasks, out = playbook(text, env=untrusted)
+    assert rc != 0 and "certificate" in json.dumps(tasks[0]).lower(), tasks[0]
+
+
+def test_a_grafana_credential_feeds_the_notify_role_through_the_environment(playbook, grafana, tmp_path):
+    env = inject(credential_type("Grafana"), {"url": grafana.url, "token": "gr4fana-s3cret"}, str(tmp_path))
+    rc, tasks, out = playbook("""
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: progressive.delivery.notify
+      vars:
+        notify_event: INC-7 checkout rolled back
+""", env=env)
+    assert rc == 0, out[-3000:]
+    (sent,) = grafana.annotations
+    assert sent["auth"] == "Bearer gr4fana-s3cret" and "INC-7" in sent["body"]["text"]
+    assert [t for t in tasks if t["_task"].endswith("Record what was told to whom")][0]["ansible_facts"][
+        "notify_sent"]["grafana"] == "annotated"
+    assert "gr4fana-s3cret" not in out
+
+    # PagerDuty and Slack credentials left out: nothing is sent there, and nothing fails
+    sent_to = [t for t in tasks if t["_task"].endswith("Record what was told to whom")][0]["ansible_facts"]["notify_sent"]
+    assert sent_to["pagerduty"] == "skipped" and sent_to["slack"] == "skipped"
+
+
+def test_a_kubeconfig_credential_feeds_the_kubernetes_modules_through_the_environment(playbook, kube, tmp_path):
+    kubeconfig, _client, namespace = kube
+    with open(kubeconfig) as f:
+        env = inject(credential_type("Kubernetes"), {"kubeconfig": f.read()}, str(tmp_path))
+    assert env["K8S_AUTH_KUBECONFIG"] != kubeconfig and os.path.isfile(env["K8S_AUTH_KUBECONFIG"])
+    rc, tasks, out = playbook(harness.task("rollout_info", {"namespace": namespace}), env=env)
+    assert rc == 0, out[-3000:]
+    assert tasks[0]["rollouts"] == []
