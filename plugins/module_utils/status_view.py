@@ -46,7 +46,7 @@ def number(value):
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return str(value)
+            return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"  # as Prometheus says it
         if value == int(value) and abs(value) < 1e6:
             return str(int(value))
         return "%.3g" % value
