@@ -99,9 +99,9 @@ options:
     default: 5
   freeze_windows:
     description:
-      - Release freeze windows, as M(progressive.delivery.router_release) takes them - C({start, end, reason})
+      - 'Release freeze windows, as M(progressive.delivery.router_release) takes them - C({start, end, reason})
         (ISO-8601 times with a zone) or C({weekly: {days, start, end, utc_offset}, reason}). The one in force now
-        is returned as RV(status.freeze) and shown; a release playbook refuses to start a release then.
+        is returned as RV(status.freeze) and shown; a release playbook refuses to start a release then.'
     type: list
     elements: dict
     default: []
