@@ -386,3 +386,28 @@ def test_argo_release_refuses_a_new_image_during_a_freeze(kube, tmp_path):
     assert "year-end freeze" in refused["msg"] and "nothing was changed" in refused["msg"]
     assert controller.get(client, namespace, name)["spec"]["template"]["spec"]["containers"][0]["image"] \
         == "registry.local/shop:1"
+
+
+def test_the_status_of_a_release_on_a_kubernetes_router_comes_from_its_configmap(kube, tmp_path):
+    """Ansible as the controller on Istio: the state in the pd-release-NAME ConfigMap, the weights the
+    VirtualService has (router_release is the controller here: nothing to simulate)."""
+    kubeconfig, _client, namespace = kube
+    name = "vs-%s" % uuid.uuid4().hex[:5]
+    target = {"namespace": namespace, "name": name, "stable_service": "checkout", "canary_service": "checkout-canary"}
+    env = {"K8S_AUTH_KUBECONFIG": kubeconfig}
+    rc, tasks, _out = harness.run_playbook(harness.task("router_release", dict(
+        release=name, router="istio", kubernetes_target=target, stable_version="v1", canary_version="v2",
+        steps=[{"setWeight": 40}, {"pause": {}}, {"setWeight": 100}])), str(tmp_path), env=env)
+    assert rc == 0 and tasks[0]["verdict"] == "paused", tasks[0].get("msg")
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), env=env, extra_vars=dict(
+        release=name, router="istio", kubernetes_target=target))
+    assert rc == 0, tasks
+    result = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
+    view = lines_of(result)
+    assert "release    %s (istio router)" % name in view and "phase      Paused - CanaryPauseStep" in view
+    assert "step       2/3  pause (until promoted)" in view and "set 40%  actual 40%" in view
+    assert "paused for " in view and result["changed"] is False
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), env=env, check=True, extra_vars=dict(
+        release=name, router="istio", kubernetes_target=target))
+    checked = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
+    assert rc == 0 and checked["status"]["step"] == result["status"]["step"] and checked["changed"] is False
