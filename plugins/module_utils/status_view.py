@@ -322,20 +322,26 @@ def from_rollout(ro, replicasets=(), analysisruns=(), now=None, history=5):
     started = _created(canary_rs[0]) if canary_rs else (_created(runs[0]) if runs else None)
     verdict = "promoted" if phase == "Healthy" and s["fully_promoted"] else "rolled_back" if s["aborted"] \
         else "paused" if phase == "Paused" else "in_progress"
+    decided_by = None
+    if s["aborted"]:
+        decided_by = "analysis" if "analysis" in message.lower() else "a person or the controller"
+    elif verdict == "promoted":
+        decided_by = "plan"
+    weight = {"set": s["set_weight"], "actual": s["actual_weight"]}
+    if verdict == "promoted":  # the canary's ReplicaSet is stable and has all the traffic (Argo sets the canary 0)
+        weight = {"set": 100, "actual": 100}
+    events = _rollout_history(ro, runs, now, history)
+    # ended: as long as up to its last event (the promotion or the abort), when there is one after the start
+    ended_at = max([ev["t"] for ev in events if started and ev["t"] > started] or [now]) if terminal else now
     return _status(
         path=ARGO, release=meta.get("name"), namespace=meta.get("namespace"),
         stable_version=_version(s["stable_images"]) or (s["stable_hash"] and "stable %s" % s["stable_hash"]),
         canary_version=_version(s["canary_images"]), phase=phase, message=message, aborted=s["aborted"],
-        terminal=bool(terminal), verdict=verdict,
-        decided_by=("analysis" if "analysis" in message.lower() else "a person or the controller")
-        if s["aborted"] else ("plan" if verdict == "promoted" else None),
+        terminal=bool(terminal), verdict=verdict, decided_by=decided_by,
         step=_step(s["current_step_index"], steps, bool(terminal and phase == "Healthy")),
-        # fully promoted: the canary's ReplicaSet is stable and has all the traffic (Argo sets the canary weight 0)
-        weight={"set": 100, "actual": 100} if verdict == "promoted" else {"set": s["set_weight"],
-                                                                           "actual": s["actual_weight"]},
-        pause=pause, analysis=analysis,
-        history=_rollout_history(ro, runs, now, history), started_at=iso(started) if started else None,
-        elapsed_s=round(now - started, 1) if started else None, observed_at=iso(now))
+        weight=weight, pause=pause, analysis=analysis, history=events,
+        started_at=iso(started) if started else None,
+        elapsed_s=round(ended_at - started, 1) if started else None, observed_at=iso(now))
 
 
 # --------------------------------------------------------------------------- the view
