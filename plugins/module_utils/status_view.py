@@ -70,7 +70,7 @@ def parse_time(text):
     if not text:
         return None
     try:
-        return calendar.timegm(time.strptime(str(text).split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S"))
+        return calendar.timegm(time.strptime(str(text).split(".", 1)[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S"))
     except ValueError:
         return None
 
