@@ -51,9 +51,9 @@ def write_html(path, report):
             html.escape(r.get("analysis", "")), html.escape(r.get("verdict", ""))) for r in release["timeline"])
         sections.append("""<section><h2>%s &rarr; %s: %s</h2>
 <p>%s &middot; failed requests on the stable path: %d</p>
-%s
-%s
-<table><tr><th>elapsed</th><th>step</th><th>weight</th><th>measured</th><th>analysis</th><th>verdict</th></tr>%s</table>
+<div class="charts">%s
+%s</div>
+<div class="scroll"><table><tr><th>elapsed</th><th>step</th><th>weight</th><th>measured</th><th>analysis</th><th>verdict</th></tr>%s</table></div>
 </section>""" % (html.escape(release["stable_version"]), html.escape(release["version"]), release["verdict"],
                  "time to detect: %.2f s &middot; time to restore: %.2f s" % (
                      release["time_to_detect_s"], release["time_to_restore_s"])
