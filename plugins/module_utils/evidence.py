@@ -254,8 +254,8 @@ def drill_summary(report):
             duration_text(detect) if detect is not None else "(not measured)",
             duration_text(restore) if restore is not None else "(not measured)", duration_text(DRILL_TARGET_S)))
     if availability is not None:
-        parts.append("availability %s%% (SLO %s%%)" % (number_text(100 * availability),
-                                                      number_text(100 * slo) if slo is not None else "?"))
+        slo_text = number_text(100 * slo) if slo is not None else "?"
+        parts.append("availability %s%% (SLO %s%%)" % (number_text(100 * availability), slo_text))
     failed = seconds(report.get("failed_requests"))
     if failed is not None:
         parts.append("%d request%s failed" % (failed, "" if int(failed) == 1 else "s"))

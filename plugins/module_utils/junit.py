@@ -120,8 +120,8 @@ def release_suite(state):
         raise ValueError("the release has no history to report")
     t0 = state.history[0]["t"]
     classname = "%s.release.%s" % (SUITE_PREFIX, state.release or "release")
-    suite = Suite("release %s %s -> %s" % (state.release or "", state.previous_stable or "?",
-                                            state.canary_version or "?"), timestamp=iso(t0)[:19],
+    title = "release %s %s -> %s" % (state.release or "", state.previous_stable or "?", state.canary_version or "?")
+    suite = Suite(title, timestamp=iso(t0)[:19],
                   properties=[("release", state.release), ("strategy", state.strategy), ("router", state.router),
                               ("stable_version", state.previous_stable), ("canary_version", state.canary_version),
                               ("verdict", state.verdict), ("phase", state.phase), ("decided_by", state.decided_by()),

@@ -117,9 +117,9 @@ def svg_plot(title, series, y_max, y_label, duration, width=WIDTH, height=HEIGHT
     parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>' % (LEFT, top + plot_h, width - RIGHT,
                                                                             top + plot_h))
     parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>' % (LEFT, top, LEFT, top + plot_h))
+    x_label = x_label or ("time since the start" + (" (UTC clock below)" if start is not None else ""))
     parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle" %s>%s</text>' % (
-        LEFT + plot_w / 2.0, height - 4, FONT, _e(x_label or ("time since the start" + (" (UTC clock below)"
-                                                                                         if start is not None else "")))))
+        LEFT + plot_w / 2.0, height - 4, FONT, _e(x_label)))
     if y_title:
         parts.append('<text transform="translate(11,%.1f) rotate(-90)" font-size="10" text-anchor="middle" %s>%s</text>'
                      % (top + plot_h / 2.0, FONT, _e(y_title)))
@@ -239,12 +239,12 @@ def drill_chart(report):
     base = 40 + 34 * len(bars)
     for i, (label, v) in enumerate(bars):
         y = 34 + 34 * i
-        parts.append('<text x="%d" y="%d" font-size="11" text-anchor="end" %s>%s</text>' % (left - 6, y + 14, FONT,
-                                                                                       _e(label)))
+        parts.append('<text x="%d" y="%d" font-size="11" text-anchor="end" %s>%s</text>' % (
+            left - 6, y + 14, FONT, _e(label)))
         parts.append('<rect class="bar" x="%d" y="%d" width="%.1f" height="20" fill="%s"/>' % (
             left, y, max(1.5, v * scale), COLORS[i]))
-        parts.append('<text x="%.1f" y="%d" font-size="11" %s>%.2f s</text>' % (left + max(1.5, v * scale) + 4,
-                                                                                 y + 14, FONT, v))
+        parts.append('<text x="%.1f" y="%d" font-size="11" %s>%.2f s</text>' % (
+            left + max(1.5, v * scale) + 4, y + 14, FONT, v))
     for frac in (0, 0.2, 0.4, 0.6, 0.8, 1):
         x = left + frac * plot_w
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#444"/>' % (x, base, x, base + 4))
