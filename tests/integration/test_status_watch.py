@@ -354,8 +354,11 @@ def test_argo_release_sets_the_image_watches_each_step_and_reports_the_promotion
 def test_argo_release_fails_with_the_rollouts_message_when_aborted(kube, tmp_path):
     kubeconfig, client, namespace = kube
     name = healthy_rollout(kube)
-    run = Watch(str(tmp_path), release_vars(kube, name, tmp_path), {"K8S_AUTH_KUBECONFIG": kubeconfig},
-                playbook=ARGO_RELEASE)
+    # the image as two plain strings, as an AWX survey gives it
+    options = dict(release_vars(kube, name, tmp_path), argo_release_image="registry.local/shop:2",
+                   argo_release_container="app")
+    del options["argo_release_images"]
+    run = Watch(str(tmp_path), options, {"K8S_AUTH_KUBECONFIG": kubeconfig}, playbook=ARGO_RELEASE)
     ro = wait_for_image(kube, name, "registry.local/shop:2", run)
     canary_at_20(kube, ro)
     run.wait_for("set 20%  actual 20%")
@@ -411,3 +414,25 @@ def test_the_status_of_a_release_on_a_kubernetes_router_comes_from_its_configmap
         release=name, router="istio", kubernetes_target=target))
     checked = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
     assert rc == 0 and checked["status"]["step"] == result["status"]["step"] and checked["changed"] is False
+
+
+def test_argo_release_in_check_mode_changes_nothing_and_tells_nobody(kube, tmp_path):
+    kubeconfig, client, namespace = kube
+    name = healthy_rollout(kube)
+    before = controller.get(client, namespace, name)
+    rc, tasks, _out = harness.run_playbook(ARGO_RELEASE, str(tmp_path), env={"K8S_AUTH_KUBECONFIG": kubeconfig},
+                                           extra_vars=release_vars(kube, name, tmp_path), check=True)
+    assert rc == 0, [t.get("msg") for t in tasks if t.get("failed")]
+    assert controller.get(client, namespace, name) == before and reports(tmp_path) == []
+    assert [t["changed"] for t in tasks if "Set the new image" in t["_task"]] == [True], [t["_task"] for t in tasks]
+    assert not [t for t in tasks if "Tell people" in t["_task"] and not t.get("skipped")]
+
+
+def test_argo_release_without_an_image_says_how_to_give_one(kube, tmp_path):
+    kubeconfig, _client, _namespace = kube
+    name = healthy_rollout(kube)
+    options = release_vars(kube, name, tmp_path)
+    del options["argo_release_images"]
+    rc, tasks, _out = harness.run_playbook(ARGO_RELEASE, str(tmp_path), env={"K8S_AUTH_KUBECONFIG": kubeconfig},
+                                           extra_vars=options)
+    assert rc != 0 and "argo_release_image" in [t for t in tasks if t.get("failed")][0]["msg"]
