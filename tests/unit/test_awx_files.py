@@ -482,6 +482,10 @@ def test_the_canary_workflow_asks_a_person_where_the_plan_pauses_and_aborts_with
     assert targets(nodes["release"], "success_nodes") == ["paused"]
     paused = job_templates()[nodes["paused"]["unified_job_template"]["name"]]
     assert paused["extra_vars"] == {"pd_expect_verdict": ["paused"]}  # branches on the release's artifact
+    # a promoted release takes the failure path to a check that succeeds, so its workflow succeeds
+    assert targets(nodes["paused"], "failure_nodes") == ["promoted"]
+    promoted = job_templates()[nodes["promoted"]["unified_job_template"]["name"]]
+    assert promoted["extra_vars"] == {"pd_expect_verdict": ["promoted", "already_stable"]}
     assert nodes["approve"]["unified_job_template"]["type"] == "workflow_approval"
     assert targets(nodes["approve"], "success_nodes") == ["resume"]
     assert targets(nodes["approve"], "failure_nodes") == ["abort"]  # denied, or timed out
