@@ -96,7 +96,7 @@ options:
         type: bool
       weight_header:
         description:
-          - Add an C(X-Canary-Weight) header (the canary's share) to every proxied answer. Off by default (false):
+          - Add an C(X-Canary-Weight) header (the canary's share) to every proxied answer. Off by default (false) -
             clients need not know a release is in progress.
         type: bool
   kubernetes_target:
