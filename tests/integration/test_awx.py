@@ -277,3 +277,81 @@ def test_a_kubeconfig_credential_feeds_the_kubernetes_modules_through_the_enviro
     rc, tasks, out = playbook(harness.task("rollout_info", {"namespace": namespace}), env=env)
     assert rc == 0, out[-3000:]
     assert tasks[0]["rollouts"] == []
+
+
+# --- the workflows' nodes, run as AWX runs them: survey answers and earlier artifacts as extra vars -------------
+
+def node(playbook, path, variables, env=None):
+    """One workflow node: the playbook with the workflow's extra vars; returns (rc, tasks, out, artifacts)."""
+    text = "- name: node\n  ansible.builtin.import_playbook: %s\n" % os.path.join(ROOT, path)
+    rc, tasks, out = playbook(text, extra_vars=variables, env=env)
+    artifacts = {}
+    for t in tasks:
+        artifacts.update((t.get("ansible_stats") or {}).get("data") or {})
+    return rc, tasks, out, artifacts
+
+
+def survey_answers(survey, **answers):
+    """What AWX passes for a survey: the answers given, and each unanswered question's default, as strings."""
+    with open(os.path.join(ROOT, "awx", "surveys.yml")) as f:
+        spec = yaml.safe_load(f)[survey]["spec"]
+    given = {q["variable"]: q["default"] for q in spec if "default" in q}
+    given.update(answers)
+    assert set(given) <= {q["variable"] for q in spec}
+    return given
+
+
+def test_the_emergency_rollback_workflow_aborts_from_its_survey_verifies_and_pages(playbook, kube, grafana, tmp_path):
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="wf")
+    try:
+        nginx = dict(stack.nginx.router_options(), listen="127.0.0.1:%d" % harness.free_port(),
+                     stable=["127.0.0.1:%d" % stack.apps["v1"].port], canary=["127.0.0.1:%d" % stack.apps["v2"].port])
+        rc, _t, out = playbook(harness.task("router_step", {"release": "cart", "router": "nginx", "nginx": nginx,
+                                                            "action": "set_weight", "weight": 50}))
+        assert rc == 0, out[-2000:]
+        credentials = inject(credential_type("Grafana"), {"url": grafana.url, "token": "gr4fana-wf"}, str(tmp_path))
+        # the on-call's answers (strings, as a survey gives them); the host nginx's layout is the inventory's
+        answers = survey_answers("awx_survey_emergency_rollback", emergency_rollback_reason="INC-9 checkout errors",
+                                 emergency_rollback_controller="ansible", emergency_rollback_releases="cart",
+                                 emergency_rollback_nginx_config_dir=nginx["config_dir"])
+        inventory = {"emergency_rollback_nginx": {k: nginx[k] for k in ("main_config", "prefix", "binary")}}
+        workflow = dict(answers, **inventory)
+
+        # node "abort": the job template's extra vars keep the page for the page node
+        rc, tasks, out, artifacts = node(playbook, "playbooks/emergency_rollback.yml",
+                                         dict(workflow, emergency_rollback_notify_via=["grafana"]), credentials)
+        assert rc == 0, out[-3000:]
+        assert artifacts["pd_verdict"] == "rolled_back"
+        assert artifacts["pd_rollback"]["targets"] == ["cart"] and artifacts["pd_rollback"]["changed"] == ["cart aborted"]
+        assert artifacts["pd_rollback"]["reason"] == "INC-9 checkout errors"
+        assert artifacts["pd_rollback"]["told"] == {"grafana": "annotated", "pagerduty": "skipped", "slack": "skipped"}
+        assert {harness.http_get("http://%s/" % nginx["listen"])[1].split()[0] for _i in range(40)} == {"v1"}
+
+        # node "verify": reads the router back, with the abort's artifacts
+        rc, tasks, out, artifacts = node(playbook, "awx/playbooks/verify_rollback.yml", dict(workflow, **artifacts))
+        assert rc == 0, out[-3000:]
+        assert artifacts == {"pd_verdict": "verified"}
+        assert "verified: cart send 100% to stable" in out
+
+        # node "page_verified"
+        rc, tasks, out, _a = node(playbook, "awx/playbooks/page.yml", dict(
+            workflow, page_outcome="verified", pd_rollback={"reason": "INC-9 checkout errors", "targets": ["cart"]}),
+            credentials)
+        assert rc == 0, out[-3000:]
+        texts = [a["body"]["text"] for a in grafana.annotations]
+        assert texts[0].startswith("INC-9 checkout errors: cart rolled back to stable")  # the abort's annotation
+        assert texts[1].startswith("INC-9 checkout errors: cart rolled back to stable, verified")
+        assert all(a["auth"] == "Bearer gr4fana-wf" for a in grafana.annotations) and "gr4fana-wf" not in out
+    finally:
+        stack.stop()
+
+
+def test_the_canary_workflows_check_node_branches_on_the_release_artifact(playbook):
+    jt_vars = {"pd_expect_verdict": ["paused"]}
+    rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml", dict(jt_vars, pd_verdict="paused",
+                                                                             pd_phase="Paused"))
+    assert rc == 0 and "verdict paused at phase Paused" in out
+    rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml", dict(jt_vars, pd_verdict="promoted"))
+    assert rc != 0 and "verdict promoted, not paused" in out
+    rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml", jt_vars)
+    assert rc != 0 and "recorded no pd_verdict" in out
