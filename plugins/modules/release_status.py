@@ -137,7 +137,7 @@ EXAMPLES = r"""
 
 # Watch it from a shell (one refresh every 5 s, until promoted or aborted, at most 30 minutes):
 #   ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ansible-playbook progressive.delivery.status \
-#     -e release=checkout -e namespace=shop -e watch=true
+#     -e release=checkout -e release_namespace=shop -e watch=true
 """
 
 RETURN = r"""

@@ -225,7 +225,7 @@ def test_the_watch_shows_a_rollout_mid_canary_with_its_analysis(kube, tmp_path):
     kubeconfig, client, namespace = kube
     name = mid_canary(kube)
     env = {"K8S_AUTH_KUBECONFIG": kubeconfig}
-    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=dict(release=name, namespace=namespace),
+    rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), extra_vars=dict(release=name, release_namespace=namespace),
                                            env=env)
     assert rc == 0, tasks
     result = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
@@ -243,7 +243,7 @@ def test_the_watch_shows_a_rollout_mid_canary_with_its_analysis(kube, tmp_path):
     assert "analysis   Successful" in view and "paused: CanaryPauseStep" in view
 
     # the watch follows the controller: promoted to 50%, then Healthy
-    watch = Watch(str(tmp_path), dict(release=name, namespace=namespace, watch=True, interval=1, watch_timeout=300),
+    watch = Watch(str(tmp_path), dict(release=name, release_namespace=namespace, watch=True, interval=1, watch_timeout=300),
                   env)
     watch.wait_for("pause (until promoted)")
     controller.write_status(client, namespace, name, {
