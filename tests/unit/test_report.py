@@ -127,9 +127,9 @@ def test_every_filter_is_documented_in_a_yaml_file_ansible_doc_renders():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(harness.ROOT, ".build", "collections"))
     ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
     listed = subprocess.run([ansible_doc, "-t", "filter", "-l", "progressive.delivery"], env=env,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, check=False)
     assert listed.returncode == 0, listed.stderr
     assert len(listed.stdout.splitlines()) == len(names) and "UNDOCUMENTED" not in listed.stdout
     shown = subprocess.run([ansible_doc, "-t", "filter", "progressive.delivery.release_junit"], env=env,
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, check=False)
     assert shown.returncode == 0 and "The JUnit XML document." in shown.stdout and "OPTIONS" in shown.stdout
