@@ -338,7 +338,7 @@ def injector_errors(inputs, injectors):
         errors.append("field ids must be unique")
     for field in inputs.get("fields", []):
         kind = field.get("type", "string")
-        if "default" in field and type(field["default"]) is not {"string": str, "boolean": bool}[kind]:
+        if "default" in field and not isinstance(field["default"], {"string": str, "boolean": bool}[kind]):
             errors.append("%s: default %r is not a %s" % (field["id"], field["default"], kind))
         for key in ("choices", "multiline", "format", "secret"):
             if key in field and kind != "string":
@@ -407,7 +407,7 @@ def test_the_credential_types_inject_the_variables_the_collection_reads():
 # workflows
 
 NODE_SPEC = documented_suboptions_spec("workflow_job_template", "workflow_nodes")
-WORKFLOWS = [(w, a) for w, a in of("workflow_job_template")]
+WORKFLOWS = of("workflow_job_template")
 
 
 def workflow_errors(nodes, job_template_names):
