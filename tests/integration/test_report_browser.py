@@ -155,6 +155,7 @@ def test_a_rolled_back_release_writes_junit_ci_reads_and_reports_a_browser_rende
         harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="junit"}[10s])) > 0'),
                          60, "traffic in Prometheus")
         rc, tasks, out = playbook(text, extra_vars=variables)
+        again = playbook(text, extra_vars=variables)  # the same release, run again: same files, no change
     finally:
         gen.stop()
         stack.stop()
@@ -167,6 +168,10 @@ def test_a_rolled_back_release_writes_junit_ci_reads_and_reports_a_browser_rende
     started = state["history"][0]["at"]
     stamp = started[:19].replace("-", "").replace(":", "") + "Z"
     assert paths["junit"] == os.path.join(reports, "pay-v3-%s.xml" % stamp)  # the release's start, in UTC
+    assert sorted(os.listdir(reports)) == ["pay-v3-%s.%s" % (stamp, ext) for ext in ("html", "json", "xml")]
+    rewritten = [t for t in again[1] if t["_task"].endswith("notify : Write the release report, JSON, HTML and JUnit XML")]
+    assert again[0] != 0 and [r["changed"] for r in rewritten[0]["results"]] == [False, False, False]
+    assert [t["_task"] for t in again[1] if t.get("changed")] == []
     assert sorted(os.listdir(reports)) == ["pay-v3-%s.%s" % (stamp, ext) for ext in ("html", "json", "xml")]
 
     # the JUnit XML, as CI tools read it
