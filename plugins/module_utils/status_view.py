@@ -21,7 +21,8 @@ import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    DEGRADED, HEALTHY, PAUSED, ReleaseState)
+    DEGRADED, HEALTHY, PAUSED, ReleaseState, brief_condition, describe_event, rounded)
+from ansible_collections.progressive.delivery.plugins.module_utils.release.state import duration as state_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import REVISION_ANNOTATION, summarize
 
 ANSIBLE, ARGO = "ansible", "argo_rollouts"
@@ -32,37 +33,25 @@ LABEL = 10  # width of the names on the left
 
 
 def number(value):
-    """A measured value as a person reads it: 3 significant digits, ``[0.99]`` as ``0.99``."""
+    """A measured value as the release's timeline shows it (state.rounded), Argo's display string (``[0.99]``)
+    read as the number it is; NaN as Prometheus says it."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
             return value
-    if isinstance(value, list):
-        return "[%s]" % ", ".join(number(v) for v in value) if len(value) != 1 else number(value[0])
-    if isinstance(value, bool) or value is None:
-        return str(value).lower() if value is not None else "-"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"  # as Prometheus says it
-        if value == int(value) and abs(value) < 1e6:
-            return str(int(value))
-        return "%.3g" % value
-    return str(value)
+    if value is None:
+        return "-"
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
+    return rounded(value)
 
 
 def duration(seconds):
-    """42s, 3m 12s, 1h 04m."""
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return "%ds" % seconds
-    if seconds < 3600:
-        return "%dm %02ds" % (seconds // 60, seconds % 60)
-    return "%dh %02dm" % (seconds // 3600, (seconds % 3600) // 60)
+    """As the release's timeline says it (12s, 3m04s, 1h02m); ``-`` when unknown."""
+    return "-" if seconds is None else state_duration(seconds)
 
 
 def parse_time(text):
@@ -117,11 +106,9 @@ def _step(index, steps, done):
 
 
 def _metric(name, value, conditions, verdict):
-    shown = []
-    for kind in ("success", "failure"):
-        if conditions.get(kind):
-            shown.append("%s: %s" % (kind, conditions[kind]) if kind == "failure" else conditions[kind])
-    return {"name": name, "value": number(value), "condition": "; ".join(shown), "verdict": verdict or ""}
+    """One metric of an analysis: its value, its threshold (state.brief_condition: '< 0.05', 'fails > 1') and
+    its verdict."""
+    return {"name": name, "value": number(value), "condition": brief_condition(conditions), "verdict": verdict or ""}
 
 
 def _status(**fields):
@@ -135,37 +122,6 @@ def _status(**fields):
 
 
 # --------------------------------------------------------------------------- Ansible as the controller
-
-def _event_text(ev):
-    """One history event of the Ansible path, as a person says it."""
-    name = ev.get("event")
-    by = (" by %s" % ev["by"]) if ev.get("by") else ""
-    if name == "started":
-        text = "started %s -> %s" % (ev.get("stable_version"), ev.get("canary_version"))
-    elif name == "set_weight":
-        text = "set weight %s%%" % ev.get("weight")
-    elif name == "pause":
-        text = "pause %s" % duration(ev.get("seconds"))
-    elif name == "paused":
-        text = "paused: %s" % (ev.get("error") or ev.get("reason") or "")
-    elif name == "analysis":
-        text = "analysis %s" % ev.get("phase")
-        if ev.get("message"):
-            text += ": %s" % ev["message"]
-    elif name == "guard_tripped":
-        text = "guard tripped on %s" % ev.get("metric")
-    elif name == "aborted":
-        text = "aborted: %s" % (ev.get("reason") or "")
-    elif name == "walker_taken_over":
-        text = "walker taken over from %s" % ev.get("previous")
-    elif name == "walker_stopped":
-        text = "walker stopped: %s" % ev.get("reason")
-    else:
-        text = str(name).replace("_", " ")
-        if ev.get("weight") is not None:
-            text += " %s%%" % ev["weight"]
-    return (text + by).strip()
-
 
 def from_release_state(state, release, router, actual_weights, now=None, history=5):
     """The status of an Ansible-controlled release from its state (a dict as the store keeps it, or None)
@@ -209,8 +165,10 @@ def from_release_state(state, release, router, actual_weights, now=None, history
             run_phase, message, name = ev.get("phase"), ev.get("message", ""), "step %s" % ev.get("step")
         analysis = {"name": name, "phase": run_phase, "message": message, "at": ev.get("at"),
                     "ago_s": round(now - ev["t"], 1) if ev.get("t") else None, "metrics": metrics}
-    events = [{"at": ev.get("at"), "t": ev.get("t"), "text": _event_text(ev)} for ev in st.history[-history:]] \
-        if history else []
+    # the release's own timeline lines (state.describe_event), the bookkeeping events left out
+    described = [(ev, describe_event(ev)) for ev in st.history]
+    events = [{"at": ev.get("at"), "t": ev.get("t"), "text": text} for ev, text in described if text]
+    events = events[-history:] if history else []
     actual = actual_weights[1] if actual_weights else None
     return _status(
         path=ANSIBLE, release=st.release or release, router=st.router or router,
@@ -406,9 +364,10 @@ def render(status):
         lines.append(_row("analysis", text))
         width = max([len(m["name"] or "") for m in a["metrics"]] + [4])
         vwidth = max([len(m["value"]) for m in a["metrics"]] + [1])
-        for m in a["metrics"]:
-            lines.append(("  %-*s  %-*s  %-10s %s" % (width, m["name"], vwidth, m["value"], m["verdict"],
-                                                      m["condition"])).rstrip())
+        cwidth = max([len(m["condition"]) for m in a["metrics"]] + [1])
+        for m in a["metrics"]:  # name, value, threshold, verdict
+            lines.append(("  %-*s  %-*s  %-*s  %s" % (width, m["name"], vwidth, m["value"], cwidth, m["condition"],
+                                                      m["verdict"])).rstrip())
         if a["message"] and a["phase"] not in ("Successful", "Running"):
             lines.append("  " + a["message"])
     if status["history"]:

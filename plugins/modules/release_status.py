@@ -208,9 +208,9 @@ lines:
     - "release    checkout (nginx router)"
     - "versions   v1 -> v2"
     - "phase      Progressing"
-    - "step       2/5  pause 2m 00s"
+    - "step       2/5  pause 2m00s"
     - "weight     set 30%  actual 30%"
-    - "pause      paused for 42s of 2m 00s  pause step"
+    - "pause      paused for 42s of 2m00s  pause step"
     - "started    48s ago"
 headline:
   description: The status in one line (release, versions, phase, step, weight).
