@@ -169,13 +169,17 @@ def from_release_state(state, release, router, actual_weights, now=None, history
     described = [(ev, describe_event(ev)) for ev in st.history]
     events = [{"at": ev.get("at"), "t": ev.get("t"), "text": text} for ev, text in described if text]
     events = events[-history:] if history else []
-    actual = actual_weights[1] if actual_weights else None
+    weight = {"set": 0 if st.aborted else st.canary_weight, "actual": actual_weights[1] if actual_weights else None}
+    measured = (st.events("traffic") or [{}])[-1]
+    if measured.get("canary_share") is not None and measured.get("weight") == weight["set"] and not ended:
+        # the split measured over the last pause at this weight (a release with a traffic query)
+        weight.update(measured=round(100 * measured["canary_share"], 1), requests=measured.get("requests"))
     return _status(
         path=ANSIBLE, release=st.release or release, router=st.router or router,
         stable_version=st.previous_stable, canary_version=st.canary_version, phase=phase, message=st.message,
         aborted=bool(st.aborted), terminal=ended, verdict=st.verdict, decided_by=st.decided_by(),
         step=_step(st.step_index, st.steps, st.phase == HEALTHY),
-        weight={"set": 0 if st.aborted else st.canary_weight, "actual": actual}, pause=pause,
+        weight=weight, pause=pause,
         analysis=analysis, history=events, started_at=iso(started),
         elapsed_s=round(((last.get("t") if ended else None) or now) - started, 1) if started else None,
         observed_at=iso(now))
@@ -345,8 +349,11 @@ def render(status):
                                                  step["count"], step["text"])))
     w = status["weight"]
     if w["set"] is not None or w["actual"] is not None:
-        lines.append(_row("weight", "set %s  actual %s" % (
-            "-" if w["set"] is None else "%s%%" % w["set"], "-" if w["actual"] is None else "%s%%" % w["actual"])))
+        text = "set %s  actual %s" % ("-" if w["set"] is None else "%s%%" % w["set"],
+                                      "-" if w["actual"] is None else "%s%%" % w["actual"])
+        if w.get("measured") is not None:
+            text += "  measured %s%% of %s requests" % (w["measured"], w.get("requests"))
+        lines.append(_row("weight", text))
     p = status["pause"]
     if p:
         text = "paused for %s" % duration(p["seconds"]) if p["seconds"] is not None else "paused"

@@ -177,7 +177,10 @@ status:
       description: C(number) (1-based, the step in progress), C(count), C(text) (what it is) and C(index) (0-based).
       type: dict
     weight:
-      description: C(set) (the plan's weight) and C(actual) (what the router serves, the Rollout's canary weight).
+      description:
+        - C(set) (the plan's weight) and C(actual) (what the router serves, the Rollout's canary weight).
+        - C(measured) (the canary's share of the requests, in percent) and C(requests), when the release measures its
+          split (router_release's traffic query) at this weight.
       type: dict
     pause:
       description: C(reason), C(by), C(since), C(seconds) paused, C(duration_s) (a timed pause), or null.

@@ -115,3 +115,11 @@ def test_a_rollout_not_yet_observed_is_progressing_not_healthy():
     st = sv.from_rollout(rollout({"observedGeneration": "1", "phase": "Healthy", "currentPodHash": "a1",
                                   "currentStepIndex": 5}), now=T0)
     assert st["phase"] == "Progressing" and st["terminal"] is False
+
+
+def test_the_split_measured_at_this_weight_is_shown_beside_the_weight_set():
+    history = state()["history"] + [{"at": "x", "t": T0 + 122, "event": "traffic", "step": 1, "weight": 10,
+                                     "requests": 512, "canary_share": 0.0977}]
+    st = sv.from_release_state(state(step_index=2, history=history), "checkout", "nginx", (90, 10), now=T0 + 130)
+    assert st["weight"] == {"set": 10, "actual": 10, "measured": 9.8, "requests": 512}
+    assert "weight     set 10%  actual 10%  measured 9.8% of 512 requests" in sv.render(st)
