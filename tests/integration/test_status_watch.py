@@ -351,12 +351,12 @@ def test_argo_release_sets_the_image_watches_each_step_and_reports_the_promotion
     assert reports(tmp_path) == [path]
 
 
-def test_argo_release_fails_with_the_rollouts_message_when_aborted(kube, tmp_path):
+def test_argo_release_fails_with_the_rollouts_message_when_aborted(kube, tmp_path, grafana):
     kubeconfig, client, namespace = kube
     name = healthy_rollout(kube)
     # the image as two plain strings, as an AWX survey gives it
     options = dict(release_vars(kube, name, tmp_path), argo_release_image="registry.local/shop:2",
-                   argo_release_container="app")
+                   argo_release_container="app", argo_release_notify={"grafana": {"url": grafana.url}})
     del options["argo_release_images"]
     run = Watch(str(tmp_path), options, {"K8S_AUTH_KUBECONFIG": kubeconfig}, playbook=ARGO_RELEASE)
     ro = wait_for_image(kube, name, "registry.local/shop:2", run)
@@ -375,6 +375,9 @@ def test_argo_release_fails_with_the_rollouts_message_when_aborted(kube, tmp_pat
     [path] = reports(tmp_path)
     with open(path) as f:
         assert json.load(f)["verdict"] == "rolled_back"
+    [told] = grafana.annotations  # the rollback, once
+    assert "release %s registry.local/shop:2: rolled_back - %s" % (name, message) in told["body"]["text"]
+    assert "rolled_back" in told["body"]["tags"]
 
 
 def test_argo_release_refuses_a_new_image_during_a_freeze(kube, tmp_path):
