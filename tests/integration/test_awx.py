@@ -282,10 +282,10 @@ def test_a_kubeconfig_credential_feeds_the_kubernetes_modules_through_the_enviro
 
 # --- the workflows' nodes, run as AWX runs them: survey answers and earlier artifacts as extra vars -------------
 
-def node(playbook, path, variables, env=None):
+def node(playbook, path, variables, env=None, check=False):
     """One workflow node: the playbook with the workflow's extra vars; returns (rc, tasks, out, artifacts)."""
     text = "- name: node\n  ansible.builtin.import_playbook: %s\n" % os.path.join(ROOT, path)
-    rc, tasks, out = playbook(text, extra_vars=variables, env=env)
+    rc, tasks, out = playbook(text, extra_vars=variables, env=env, check=check)
     artifacts = {}
     for t in tasks:
         artifacts.update((t.get("ansible_stats") or {}).get("data") or {})
@@ -356,3 +356,43 @@ def test_the_canary_workflows_check_node_branches_on_the_release_artifact(playbo
     assert rc != 0 and "verdict promoted, not paused" in out
     rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml", jt_vars)
     assert rc != 0 and "recorded no pd_verdict" in out
+
+
+def test_the_bluegreen_workflow_checks_then_promotes_after_approval_then_analyses(playbook, kube, prometheus, tmp_path):
+    import controller
+    from test_bluegreen_promote import switch_active_on_promote, waiting_for_promotion
+    kubeconfig, client, namespace = kube
+    new = "5e5f5a5b"
+    name = waiting_for_promotion(kube, new, own_pre=True, pre_run={"name": "orders-pre-1", "status": "Successful"})
+    with open(kubeconfig) as f:
+        env = inject(credential_type("Kubernetes"), {"kubeconfig": f.read()}, str(tmp_path))
+    env.update(inject(credential_type("Prometheus"), {"url": prometheus.url}, str(tmp_path)))
+    workflow = survey_answers("awx_survey_bluegreen_promote", bluegreen_promote_namespace=namespace,
+                              bluegreen_promote_name=name)
+    before = controller.get(client, namespace, name)
+
+    # node "pre_analysis": the job template's job type is check - every gate but the approval, nothing written
+    rc, _t, out, artifacts = node(playbook, "awx/playbooks/bluegreen_promote.yml", workflow, env, check=True)
+    assert rc == 0, out[-3000:]
+    assert artifacts["pd_verdict"] == "would_promote"
+    assert controller.get(client, namespace, name) == before
+
+    # the promote job template launched without the approval node before it refuses
+    rc, _t, out, artifacts = node(playbook, "awx/playbooks/bluegreen_promote.yml", workflow, env)
+    assert rc != 0 and "a person must approve this promotion" in out
+
+    # node "promote", after the approval node: its job template's extra vars carry the approval
+    react = switch_active_on_promote(kube, name, new)
+    rc, _t, out, artifacts = node(playbook, "awx/playbooks/bluegreen_promote.yml",
+                                  dict(workflow, bluegreen_promote_approved=True), env)
+    assert react.join()
+    assert rc == 0, out[-3000:]
+    assert artifacts["pd_verdict"] == "promoted" and artifacts["pd_release_name"] == "%s/%s" % (namespace, name)
+
+    # node "post_analysis": the release's SLO queries (the inventory's template), Prometheus from the credential
+    inventory = {"post_release_watch_analysis": {"template_file": TEMPLATES, "template_name": ["success-rate"],
+                                                 "args": {"canary-hash": HASHES["healthy"]}}}
+    rc, _t, out, artifacts = node(playbook, "awx/playbooks/bluegreen_post_analysis.yml", dict(workflow, **inventory), env)
+    assert rc == 0, out[-3000:]
+    assert artifacts["pd_verdict"] == "healthy"
+    assert artifacts["pd_watch"]["release"] == "%s/%s" % (namespace, name) and artifacts["pd_watch"]["rolled_back"] is False
