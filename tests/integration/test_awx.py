@@ -396,3 +396,58 @@ def test_the_bluegreen_workflow_checks_then_promotes_after_approval_then_analyse
     assert rc == 0, out[-3000:]
     assert artifacts["pd_verdict"] == "healthy"
     assert artifacts["pd_watch"]["release"] == "%s/%s" % (namespace, name) and artifacts["pd_watch"]["rolled_back"] is False
+
+
+def test_the_canary_workflow_pauses_for_a_person_then_walks_on_or_aborts(playbook, tmp_path):
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v2": {}}, label="cwf")
+    try:
+        def inventory(listen):
+            # the plan and the router live in the inventory: a pause without a duration waits for a person
+            return {"canary_release_nginx": dict(stack.nginx.router_options(), listen=listen,
+                                                 stable=["127.0.0.1:%d" % stack.apps["v1"].port],
+                                                 canary=["127.0.0.1:%d" % stack.apps["v2"].port]),
+                    "canary_release_steps": [{"setWeight": 30}, {"pause": {}}, {"setWeight": 100}]}
+
+        def served(listen):
+            return {harness.http_get("http://%s/" % listen)[1].split()[0] for _i in range(40)}
+
+        def release_until_approval(release, listen):
+            workflow = dict(survey_answers("awx_survey_canary_release", canary_release_name=release,
+                                           canary_release_stable_version="v1", canary_release_canary_version="v2"),
+                            **inventory(listen))
+            rc, _t, out, artifacts = node(playbook, "playbooks/canary_release.yml", workflow)  # node "release"
+            assert rc == 0, out[-3000:]
+            assert artifacts["pd_verdict"] == "paused" and artifacts["pd_release_name"] == release
+            rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml",  # node "paused"
+                                   dict(workflow, pd_expect_verdict=["paused"], **artifacts))
+            assert rc == 0, out[-3000:]
+            return workflow, artifacts
+
+        # approved: node "resume", then node "release_on" walks on to 100%
+        listen = "127.0.0.1:%d" % harness.free_port()
+        workflow, artifacts = release_until_approval("shop", listen)
+        assert served(listen) == {"v1", "v2"}
+        rc, _t, out, resumed = node(playbook, "awx/playbooks/router_step.yml",
+                                    dict(workflow, router_step_action="resume", **artifacts))
+        assert rc == 0, out[-3000:]
+        assert resumed["pd_verdict"] == "resumed"
+        rc, _t, out, artifacts = node(playbook, "playbooks/canary_release.yml", dict(workflow, **resumed))
+        assert rc == 0, out[-3000:]
+        assert artifacts["pd_verdict"] == "promoted"
+        assert served(listen) == {"v2"}
+        # a promoted release's "paused" check fails, and its failure path's check succeeds
+        rc, _t, out, _a = node(playbook, "awx/playbooks/check_verdict.yml",
+                               dict(workflow, pd_expect_verdict=["promoted", "already_stable"], **artifacts))
+        assert rc == 0, out[-3000:]
+
+        # denied, or no answer in time: node "abort" puts everything back on stable, verified
+        listen = "127.0.0.1:%d" % harness.free_port()
+        workflow, artifacts = release_until_approval("cart", listen)
+        rc, _t, out, aborted = node(playbook, "awx/playbooks/router_step.yml",
+                                    dict(workflow, router_step_action="abort", awx_workflow_job_id=42, **artifacts))
+        assert rc == 0, out[-3000:]
+        assert aborted == {"pd_verdict": "rolled_back", "pd_phase": "Degraded"}
+        assert served(listen) == {"v1"}
+        assert "AWX workflow job 42" in out  # the reason the state's history keeps
+    finally:
+        stack.stop()
