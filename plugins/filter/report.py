@@ -12,7 +12,7 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.progressive.delivery.plugins.module_utils import junit, report_html
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence, junit, report_html
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState
 
 UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
@@ -32,11 +32,12 @@ def _reported(render, what):
 
 def release_report_name(state):
     """NAME-VERSION-STARTED (UTC, e.g. checkout-v2-20261130T041200Z): two releases of the same version never
-    share a report; one release keeps its name however often its playbook runs."""
+    share a report (a retry of an aborted one is an attempt of its own, named after the retry); one release
+    keeps its name however often its playbook runs."""
     state = ReleaseState.from_dict(state)
     if not state.history:
         raise ValueError("the release has no history: it never started")
-    started = state.history[0]["at"]  # 2026-11-30T04:12:00.12Z
+    started = evidence.attempt(state.history)[0]["at"]  # 2026-11-30T04:12:00.12Z
     stamp = started[:19].replace("-", "").replace(":", "") + "Z"
     return "-".join(UNSAFE_IN_NAMES.sub("_", str(part)).strip("._-") or "_"
                     for part in (state.release, state.canary_version, stamp))

@@ -260,3 +260,10 @@ def drill_summary(report):
     if failed is not None:
         parts.append("%d request%s failed" % (failed, "" if int(failed) == 1 else "s"))
     return " · ".join(parts)
+
+
+def attempt(history):
+    """The events of the release's latest attempt: from its last start or retry (router_step retry starts an
+    aborted release again from step 0, keeping what happened before in the history)."""
+    starts = [i for i, ev in enumerate(history) if ev.get("event") in ("started", "retried")]
+    return history[starts[-1]:] if starts else list(history)

@@ -85,11 +85,10 @@ def document(name, suites):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _step_spans(state):
+def _step_spans(history):
     """step index -> (start, end) of the steps the release reached. A setWeight is an instant; a pause runs
     from its event for its seconds (or to the next event, when interrupted or held for a person); an analysis
     is recorded when it ends, and began where the step before it ended."""
-    history = state.history
     spans, cursor = {}, history[0]["t"] if history else 0.0
     for i, ev in enumerate(history):
         index = ev.get("step")
@@ -127,8 +126,10 @@ def release_suite(state):
                               ("verdict", state.verdict), ("phase", state.phase), ("decided_by", state.decided_by()),
                               ("time_to_detect_s", state.time_to_detect_s),
                               ("time_to_restore_s", state.time_to_restore_s)])
-    spans = _step_spans(state)
-    analyses = dict((ev["step"], ev) for ev in state.events("analysis") if isinstance(ev.get("step"), int))
+    # the steps of the latest attempt (a retried release starts again at step 0); the timeline keeps all
+    latest = evidence.attempt(state.history)
+    spans = _step_spans(latest)
+    analyses = dict((ev["step"], ev) for ev in latest if ev["event"] == "analysis" and isinstance(ev.get("step"), int))
     total = len(state.steps)
     weight = 0
     for index, step in enumerate(state.steps):
@@ -159,7 +160,7 @@ def release_suite(state):
             suite.case(classname, name, took, skipped="no verdict: the analysis did not finish")
         else:
             suite.case(classname, name, took)
-    for ev in state.events("guard_tripped"):
+    for ev in [e for e in latest if e["event"] == "guard_tripped"]:
         suite.case(classname, "guard: %s" % (ev.get("metric") or "?"), 0.0, failure=evidence.guard_text(ev))
     duration = evidence.release_duration(state)
     verdict = state.verdict

@@ -136,3 +136,21 @@ def test_numbers_and_durations_are_rounded_for_people():
     assert evidence.round_number(0.24249999999999997) == 0.2425 and evidence.round_number(1234567.0) == 1235000.0
     assert evidence.duration_text(4.25) == "4.2 s" and evidence.duration_text(64) == "1m04s"
     assert evidence.duration_text(3723) == "1h02m03s"
+
+
+def test_a_retried_release_is_reported_as_its_latest_attempt_under_a_name_of_its_own():
+    from ansible_collections.progressive.delivery.plugins.filter.report import release_report_name
+    router = MemoryRouter()
+    first = make(analyze=analysis_failing_at(25), router=router)
+    first.begin("v1", "v2")
+    aborted = first.run().to_dict()
+    first.retry()
+    clock.sleep(60)
+    again = make(analyze=analysis_failing_at(1000), router=router)  # the fix is in: this attempt passes
+    again.begin("v1", "v2")
+    promoted = again.run().to_dict()
+    assert release_report_name(promoted) != release_report_name(aborted)  # the first attempt's reports stay
+    suite = parse(junit.release_junit(promoted)).find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"  # this attempt's steps, not the first's
+    assert "ROLLED BACK" not in suite.find("system-out").text.splitlines()[0]
+    assert "retried" in suite.find("system-out").text  # the whole timeline is still told
