@@ -9,18 +9,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import math
 import os
 import signal
 import time
 
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
-from ansible_collections.progressive.delivery.plugins.module_utils.args_common import ROUTER_ARG_SPEC
+from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
+    ROUTER_ARG_SPEC, prometheus_options)
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import Gate as GateSettings
 from ansible_collections.progressive.delivery.plugins.module_utils.gate import gate_argument_spec, source_option
 from ansible_collections.progressive.delivery.plugins.module_utils.guard import Guard
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_for
 from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
+from ansible_collections.progressive.delivery.plugins.module_utils.prometheus import PrometheusClient
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 
@@ -46,6 +49,7 @@ def argument_spec(**extra):
         on_error=dict(type="str", choices=["abort", "pause"], default="abort"),
         on_failure=dict(type="str", choices=["abort", "pause"], default="abort"),
         freeze_windows=dict(type="list", elements="dict", default=[]),
+        traffic_query=dict(type="str"),
         guard=dict(type="dict", default={}, options=dict(
             enabled=dict(type="bool", default=True),
             interval=dict(type="str", default="15s"),
@@ -110,7 +114,30 @@ def release_for(module):
     gate = Gate(module) if params.get("analysis") else None
     return rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts,
                        on_error=params["on_error"], alive=controller_alive(), guard=guard_for(params, gate),
-                       on_failure=params["on_failure"], freeze=freeze)
+                       on_failure=params["on_failure"], freeze=freeze, traffic=traffic_for(params))
+
+
+def traffic_for(params):
+    """The measured split after each timed pause, from ``traffic_query`` (requests per version): the canary's
+    share is that of the series with a label whose value is the canary version."""
+    query = params.get("traffic_query")
+    if not query:
+        return None
+    options = dict((k, v) for k, v in prometheus_options(params).items() if v is not None)
+    if not options.get("url"):
+        raise rel.ReleaseError("traffic_query needs prometheus_url (or PROMETHEUS_URL) to ask")
+    client = PrometheusClient(**options)
+
+    def measure(state):
+        canary = total = 0.0
+        for labels, value in client.query(query).series:
+            if value is None or math.isnan(value):
+                continue
+            total += value
+            if state.canary_version in labels.values():
+                canary += value
+        return {"requests": int(round(total)), "canary_share": round(canary / total, 4) if total > 0 else None}
+    return measure
 
 
 def guard_for(params, gate):
@@ -177,7 +204,7 @@ def progress(release, since_t=None):
     return {"step_index": st.step_index, "steps": len(steps), "plan": [rel.describe_step(s) for s in steps],
             "next": rel.describe_step(steps[index]) if index < len(steps) else "promotion",
             "lines": st.timeline(since_t), "elapsed": rel.duration(st.elapsed(release.clock())),
-            "weight": st.canary_weight}
+            "weight": st.canary_weight, "holding": release.holding()}
 
 
 def report(release, since_t=None):

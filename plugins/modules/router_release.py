@@ -86,6 +86,15 @@ options:
     type: str
     choices: [abort, pause]
     default: abort
+  traffic_query:
+    description:
+      - A PromQL query giving the requests per version, one series per version (the increase of a request
+        counter summed by its version label, over about the pause; see EXAMPLES), asked at the end of each timed
+        pause. The timeline then says the split measured beside the weight set (C(25% set, 24.1% measured of 812
+        requests)) - the canary's share is that of the series with a label whose value is O(canary_version).
+      - For display only; it never decides anything, and an error asking it is shown, not raised.
+      - Asked through the O(prometheus_url) options (needs one).
+    type: str
   freeze_windows:
     description:
       - Release freezes (Argo Rollouts issue 495). A release that would B(start) inside one is refused - the task
@@ -196,6 +205,16 @@ EXAMPLES = r"""
     analysis:
       template_file: files/slo-templates.yaml
     prometheus_url: http://prometheus.internal:9090
+    prometheus_token: "{{ prometheus_token }}"
+    # the split measured after each pause, beside the weight set
+    traffic_query: sum by (version) (increase(http_requests_total{app="checkout"}[2m]))
+    on_failure: pause                # a failed analysis holds the canary for a person
+    freeze_windows:
+      - start: "2026-12-24T00:00:00+01:00"
+        end: "2026-12-27T00:00:00+01:00"
+        reason: year-end freeze
+      - weekly: {days: [fri], start: "16:00", end: "08:00", utc_offset: "+01:00"}
+        reason: no releases into the weekend
   register: release
 
 - name: Blue-green on Istio, approved by the release manager

@@ -45,6 +45,15 @@ class Lines(object):
         self.seen.append((self.proc.stderr.read(), False))
         self.queue.put(None)
 
+    def finish(self, timeout=300):
+        """Wait for the end (bounded); all the output."""
+        self.proc.wait(timeout=timeout)
+        while True:
+            item = self.queue.get(timeout=60)
+            if item is None:
+                return "\n".join(s for s, _r in self.seen)
+            self.seen.append(item)
+
     def until(self, pattern, timeout=300):
         """The first line matching ``pattern`` from here on, as (line, running); bounded."""
         deadline = time.time() + timeout
@@ -75,7 +84,9 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
     port = harness.free_port()
     gen = None
     try:
-        variables = release_vars(stack, port, "v2", canary_release_report_dir=str(tmp_path / "reports"))
+        variables = release_vars(stack, port, "v2", canary_release_report_dir=str(tmp_path / "reports"),
+                                 canary_release_traffic_query='sum by (version) (increase(http_requests_total'
+                                                              '{app="live"}[5s]))')
         playbook(harness.task("router_step", {"release": "live", "router": "nginx", "action": "set_weight",
                                               "weight": 0, "nginx": variables["canary_release_nginx"]}), expect_rc=0)
         gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=300, max_requests=18000).start()
@@ -87,20 +98,22 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
         try:
             # the first weight, its line, and the analysis with its values and thresholds, each seen while the
             # playbook still runs (the release has steps to go)
-            header, _ = lines.until(r"TASK \[.*Walk step 1/7 of live: setWeight 20\]")
+            header, _ = lines.until(r"TASK \[.*Walk live: step 1/7 setWeight 20\]")
             line, running_then = lines.until(r"20% set; ")
+            assert running_then, line
+            # after the pause, the split measured by Prometheus beside the weight set
+            line, running_then = lines.until(r"20% set, [\d.]+% measured of \d+ requests; ")
             assert running_then, line
             line, running_then = lines.until(r"success-rate=[\d.]+ \(>= 0\.95\)")
             assert running_then and "latency-p95=" in line and "(< 0.25)" in line and ": Successful; " in line, line
-            later, running_then = lines.until(r"TASK \[.*Walk step 4/7 of live: setWeight 60\]")
+            later, running_then = lines.until(r"TASK \[.*Walk live: step 4/7 setWeight 60\]")
             assert running_then
             line, _ = lines.until(r"PROMOTED v2: 100% on it; ")
-            rest = running.proc.communicate(timeout=300)[0]
+            out = lines.finish()
         finally:
             if running.proc.poll() is None:
                 running.proc.kill()
                 running.proc.communicate()
-        out = "\n".join(s for s, _r in lines.seen) + rest
         assert running.proc.returncode == 0, out[-4000:]
         # the operator's timeline, in order, step by step
         headers = re.findall(r"TASK \[progressive\.delivery\.canary_release : (step \d/7 [^\]]*)\]", out)
@@ -114,4 +127,108 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
     finally:
         if gen:
             gen.stop()
+        stack.stop()
+
+
+def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tmp_path, playbook):
+    import load
+    work = str(tmp_path)
+    stack = harness.Stack(work, {"v1": {}, "v3": dict(error_rate=0.5)}, label="held")
+    port = harness.free_port()
+    gen = None
+    try:
+        # the guard on a long interval here, so the person decides (the guard's own abort of a held canary: below)
+        variables = release_vars(stack, port, "v3", canary_release_weights=[20], canary_release_on_failure="pause",
+                                 canary_release_guard={"interval": "10m"})
+        nginx = variables["canary_release_nginx"]
+        playbook(harness.task("router_step", {"release": "live", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": nginx}), expect_rc=0)
+        gen = load.LoadGenerator("127.0.0.1", port, rps=60, max_seconds=300, max_requests=18000).start()
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="held"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        running = harness.start_playbook(PLAY, work, extra_vars=variables, env={
+            "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml", "PYTHONUNBUFFERED": "1"})
+        lines = Lines(running.proc)
+        try:
+            line, running_then = lines.until(r"success-rate=[\d.]+ \(>= 0\.95\).*: Failed; ")
+            assert running_then, line
+            line, running_then = lines.until(r"PAUSED: analysis Failed \(success-rate=.*\), held at 20%")
+            assert running_then, line
+            lines.until(r"TASK \[.*Walk live: hold at 20% for a person, the guard watching")
+            # held: the walker stays, the canary keeps its weight, the state says what failed and what to do
+            held = harness.wait_for(lambda: (lambda s: s if s["phase"] == "Paused" else None)(status(playbook, nginx)),
+                                    120, "the release held Paused")
+            assert held["weights"] == {"stable": 80, "canary": 20} and not held["state"]["aborted"]
+            assert held["message"].startswith("AnalysisFailedHeld: analysis Failed at step 2 (success-rate=")
+            assert "(>= 0.95)" in held["message"] and "router_step action=abort" in held["message"]
+            assert running.proc.poll() is None  # the walker waits with it, the guard watching
+            playbook(harness.task("router_step", {"release": "live", "router": "nginx", "nginx": nginx,
+                                                  "action": "abort", "reason": "looked at it"}), expect_rc=0)
+            line, _ = lines.until(r"ROLLED BACK by .*looked at it")
+            out = lines.finish()
+        finally:
+            if running.proc.poll() is None:
+                running.proc.kill()
+                running.proc.communicate()
+        assert running.proc.returncode != 0 and "release live of v3 rolled back" in out, out[-3000:]
+        after = status(playbook, nginx)
+        assert after["weights"] == {"stable": 100, "canary": 0} and after["state"]["aborted"] is True
+        paused = [e for e in after["state"]["history"] if e["event"] == "paused"]
+        assert paused[0]["reason"] == "AnalysisFailedHeld" and paused[0]["weight"] == 20
+
+        # the same bad canary with the guard on a short interval: held, and then aborted by the guard
+        port2 = harness.free_port()
+        variables = release_vars(stack, port2, "v3", canary_release_name="guarded", canary_release_weights=[20],
+                                 canary_release_pause="", canary_release_on_failure="pause",
+                                 canary_release_guard={"interval": "2s"})  # no pause: the guard first looks at the analysis
+        playbook(harness.task("router_step", {"release": "guarded", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": variables["canary_release_nginx"]}), expect_rc=0)
+        gen2 = load.LoadGenerator("127.0.0.1", port2, rps=60, max_seconds=300, max_requests=18000).start()
+        try:
+            rc, tasks, out = playbook(PLAY, extra_vars=variables)
+        finally:
+            gen2.stop()
+        assert rc != 0, out[-3000:]
+        assert [t for t in tasks if t["_task"].endswith("hold at 20% for a person, the guard watching (router_step "
+                                                         "action=abort or resume)")]
+        history = [t for t in tasks if "progress" in t][-1]["state"]["history"]
+        events = [e["event"] for e in history]
+        assert events.index("paused") < events.index("guard_tripped") < events.index("aborted"), events
+    finally:
+        if gen:
+            gen.stop()
+        stack.stop()
+
+
+def test_a_freeze_refuses_a_release_and_touches_nothing(tmp_path, playbook):
+    work = str(tmp_path)
+    stack = harness.Stack(work, {"v1": {}, "v2": {}}, label="frozen")
+    port = harness.free_port()
+    try:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        window = {"start": (now - datetime.timedelta(hours=1)).isoformat(),
+                  "end": (now + datetime.timedelta(hours=2)).isoformat(), "reason": "INC-4711: payments degraded"}
+        variables = release_vars(stack, port, "v2", canary_release_freeze_windows=[window])
+        nginx = variables["canary_release_nginx"]
+        playbook(harness.task("router_step", {"release": "live", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": nginx}), expect_rc=0)
+        before = status(playbook, nginx)
+        rc, tasks, out = playbook(PLAY, extra_vars=variables, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+        assert rc != 0
+        refused = [t for t in tasks if t["_task"].endswith("Start or pick up the release of live v2")][0]
+        assert refused["changed"] is False and refused["verdict"] == "refused"
+        assert "freeze 'INC-4711: payments degraded' (from %s to %s) is in effect" % (
+            window["start"], window["end"]) in refused["msg"], refused["msg"]
+        assert refused["freeze"] == window
+        assert "INC-4711" in [t for t in tasks if t["_task"].endswith("Report the release of live")][0]["msg"]
+        stats = json.loads(out[:out.rindex("}") + 1])["global_custom_stats"]
+        assert stats["pd_verdict"] == "refused" and stats["pd_release"]["freeze"]["reason"] == window["reason"]
+        after = status(playbook, nginx)
+        assert after["weights"] == before["weights"] == {"stable": 100, "canary": 0}
+        assert after["state"] == before["state"]  # nothing written
+        # a bad window is refused naming it
+        rc, tasks, out = playbook(PLAY, extra_vars=dict(variables, canary_release_freeze_windows=[
+            dict(window, end="2026-12-27T00:00:00")]))
+        assert rc != 0 and "freeze_windows[0].end '2026-12-27T00:00:00' has no time zone" in out
+    finally:
         stack.stop()

@@ -528,7 +528,7 @@ def test_on_failure_pause_holds_the_canary_at_its_weight_and_names_the_failed_ch
     assert "router_step action=abort" in state.message and "held at 20%" in state.message
     lines = state.timeline()
     assert lines[2].startswith("latency-p95=0.1235 (< 0.25) success-rate=0.71 (>= 0.95): Failed; ")
-    assert lines[3].startswith("PAUSED: analysis Failed (success-rate=0.71 (>= 0.95)), held at 20% (on_failure: pause)")
+    assert lines[3].startswith("PAUSED: analysis Failed (success-rate=0.71 (>= 0.95)), held at 20%: router_step")
     # a person's resume goes on past the failed analysis; the default still aborts
     person = rel.Release(router, clock=clock, sleep=clock.sleep)
     with person.operator():
@@ -574,3 +574,35 @@ def test_the_timeline_reads_as_the_operator_s_steps():
     assert state.timeline()[-1].endswith("; 1m07s")
     assert rel.describe_step({"pause": {}}) == "pause (until resumed)"
     assert rel.describe_step({"analysis": {"templates": [{"templateName": "slo"}]}}) == "analysis slo"
+
+
+def test_a_walk_by_steps_returns_when_it_holds_and_the_next_call_holds_with_the_guard():
+    router = MemoryRouter()
+    r = walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause",
+               guard=guard_of(["Successful"] * 3 + ["Failed"] * 5, interval=5))
+    r.begin("v1", "v2")
+    state = r.run(until=2)  # the role's step call: back at once, held, so the timeline shows it
+    assert state.phase == rel.PAUSED and r.holding() and not state.events("guard_tripped")
+    again = walker(router, HELD_PLAN, analyze=failing_analysis, on_failure="pause",
+                   guard=guard_of(["Failed"] * 5, interval=5))
+    state = again.run(until=2)  # the hold call: the guard watches, and aborts on evidence
+    assert state.aborted and state.decided_by() == "guard"
+
+
+def test_the_split_measured_after_a_pause_is_shown_and_never_decides():
+    asked = []
+
+    def traffic(state):
+        asked.append(state.canary_weight)
+        if len(asked) == 2:
+            raise RuntimeError("Prometheus said no")
+        return {"requests": 812, "canary_share": 0.2412}
+    router = MemoryRouter()
+    r = walker(router, [{"setWeight": 25}, {"pause": {"duration": "10s"}}, {"setWeight": 50},
+                        {"pause": {"duration": "10s"}}, {"setWeight": 100}], traffic=traffic)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state.phase == rel.HEALTHY and asked == [25, 50]
+    lines = [line.rsplit("; ", 1)[0] for line in state.timeline()]
+    assert "25% set, 24.1% measured of 812 requests" in lines
+    assert "50% set, split not measured (RuntimeError: Prometheus said no)" in lines

@@ -264,6 +264,13 @@ def describe_event(ev):
         return "%s%% set%s" % (ev.get("weight"), " by %s" % ev["by"] if ev.get("manual") else "")
     if name == "pause":
         return "holding %s%s" % (duration(ev.get("seconds")), " at %s%%" % ev["weight"] if "weight" in ev else "")
+    if name == "traffic":
+        if ev.get("error"):
+            return "%s%% set, split not measured (%s)" % (ev.get("weight"), ev["error"])
+        if ev.get("canary_share") is None:
+            return "%s%% set, no requests measured" % ev.get("weight")
+        return "%s%% set, %.1f%% measured of %d requests" % (ev.get("weight"), 100 * ev["canary_share"],
+                                                             ev.get("requests") or 0)
     if name == "analysis":
         line = checks(ev)
         return "%s: %s" % (line, ev.get("phase")) if line else "analysis: %s %s" % (ev.get("phase"), ev.get("message"))
@@ -275,8 +282,8 @@ def describe_event(ev):
         why = {"CanaryPauseStep": "a pause without duration: waiting for a person (router_step action=resume)",
                "InconclusiveAnalysisRun": "analysis Inconclusive: waiting for a person (router_step action=resume "
                                           "or abort)",
-               FAILED_HELD: "analysis Failed (%s), held at %s%% (on_failure: pause): router_step action=abort or "
-                            "resume" % (ev.get("failed"), ev.get("weight"))}.get(ev.get("reason"))
+               FAILED_HELD: "analysis Failed (%s), held at %s%%: router_step action=abort or resume" % (
+                   ev.get("failed"), ev.get("weight"))}.get(ev.get("reason"))
         return "PAUSED: %s" % (why or "%s%s" % (ev.get("reason"), " by %s" % ev["by"] if ev.get("by") else ""))
     if name == "resumed":
         return "resumed%s" % (" by %s" % ev["by"] if ev.get("by") else "")

@@ -53,7 +53,7 @@ class Release(Decisions):
     ``poll`` is how often a waiting walker looks at the state again."""
 
     def __init__(self, router, steps=None, strategy=None, analyze=None, cohorts=None, clock=None, sleep=None,
-                 on_error="abort", alive=None, poll=1.0, guard=None, on_failure="abort", freeze=None):
+                 on_error="abort", alive=None, poll=1.0, guard=None, on_failure="abort", freeze=None, traffic=None):
         """Without ``steps``/``strategy``, those of the release in progress (an operator's action on it)."""
         self.router = router
         self.store = router.state_store()
@@ -69,6 +69,8 @@ class Release(Decisions):
         self.on_error = on_error
         self.on_failure = on_failure  # a Failed analysis: abort, or hold the canary at its weight for a person
         self.freeze = freeze or []  # freeze.Window: no release starts inside one
+        self.traffic = traffic  # traffic(state) -> {requests, canary_share}: the split measured, for display
+        self.held_here = False  # this walk held the canary after a Failed analysis
         self.alive = alive or (lambda: True)
         self.poll = poll
         self.guard = guard  # a guard.Guard: looks during every wait, may only abort
@@ -229,7 +231,8 @@ class Release(Decisions):
                 with self.store.mutex():
                     self.refresh()
                     st = self.state
-                    holding = self.holding()
+                    # a walk by steps (``until``) returns the moment it holds, so the hold is a step of its own
+                    holding = self.holding() and not (until is not None and self.held_here)
                     if (st.phase != PROGRESSING or st.aborted) and not holding:
                         break
                     if holding:
@@ -303,7 +306,7 @@ class Release(Decisions):
             seconds = pause_seconds(duration)
             self.event("pause", step=index, seconds=seconds, weight=st.canary_weight)
             self.save()
-            return lambda: self.wait(seconds)
+            return lambda: self.hold_for(seconds)
         self.save()
         return lambda: self.measure(step)
 
@@ -315,10 +318,23 @@ class Release(Decisions):
         self.wait(0)
         return verdict
 
+    def hold_for(self, seconds):
+        """A timed pause; then, when the release has a traffic query, the split measured over it."""
+        self.wait(seconds)
+        if not self.traffic:
+            return None
+        try:
+            return {"traffic": self.traffic(self.state)}
+        except Exception as e:  # pylint: disable=broad-except
+            return {"traffic": {"error": "%s: %s" % (type(e).__name__, str(e)[:300])}}  # display only: never decides
+
     def finish(self, index, verdict):
-        """The end of a pause (``verdict`` None) or an analysis, from the state as it is now."""
+        """The end of a pause (``verdict`` None, or the traffic measured) or an analysis, from the state as it is
+        now."""
         st = self.state
-        if verdict is None:
+        if verdict is None or "traffic" in verdict:
+            if verdict:
+                self.event("traffic", step=index, weight=st.canary_weight, **verdict["traffic"])
             st.step_index = index + 1
             self.save()
             return
@@ -330,6 +346,7 @@ class Release(Decisions):
                       "router_step action=abort to roll back, or action=resume to go on" % (
                           FAILED_HELD, index, checks or verdict.get("message", ""), st.canary_weight))
             self.event("paused", step=index, reason=FAILED_HELD, failed=checks, weight=st.canary_weight)
+            self.held_here = True
             st.step_index = index + 1
             self.save()
             return
