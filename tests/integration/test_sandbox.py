@@ -86,7 +86,7 @@ def test_bluegreen_playbook_needs_approval_and_never_switches_to_a_failing_previ
             harness.ROOT, "playbooks", "bluegreen_release.yml")
 
         def switch(tasks):
-            return [t for t in tasks if ": Switch the release" in t["_task"]][0]
+            return [t for t in tasks if ": Switch the release" in t["_task"]][-1]  # the last step walked
         rc, tasks, out = playbook(text, extra_vars=variables)
         assert rc != 0 and "a person must approve it" in switch(tasks)["msg"]
         # the preview answers the internal cohort before the switch, so the pre-promotion analysis has data
