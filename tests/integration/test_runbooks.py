@@ -137,6 +137,8 @@ def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_
     assert 0 < report["time_to_detect_s"] < 30 and 0 <= report["time_to_restore_s"] < 5
     assert 0.95 <= report["availability"] < 1.0  # the bad canary did fail some requests, within the SLO
     assert report["bad_version"] == "v3" and report["within_slo"] is True
+    assert report["failed_requests"] > 0 and "%d requests failed" % report["failed_requests"] in page  # counted
+    assert report["release_state"]["canary_version"] == "v3" and page.count("<svg") >= 3  # the release's charts
 
 
 def test_rollback_drill_on_argo_rollouts_fails_when_nothing_rolls_back(playbook, kube, tmp_path):
