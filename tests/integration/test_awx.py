@@ -451,3 +451,33 @@ def test_the_canary_workflow_pauses_for_a_person_then_walks_on_or_aborts(playboo
         assert "AWX workflow job 42" in out  # the reason the state's history keeps
     finally:
         stack.stop()
+
+
+def test_a_drill_records_its_verdict_times_and_report_paths_for_awx(playbook, tmp_path):
+    import load
+    from test_runbooks import routed
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="awxdrill")
+    port, nginx = routed(playbook, stack, "shop", "v1", "v3", 0)
+    gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=180, max_requests=14400).start()
+    reports = tmp_path / "reports"
+    variables = {"rollback_drill_release": "shop", "rollback_drill_nginx": nginx, "rollback_drill_stable_version": "v1",
+                 "rollback_drill_bad_version": "v3", "rollback_drill_pause": "3s",
+                 "rollback_drill_analysis": {"template_file": os.path.join(ROOT, "sandbox", "files", "slo-templates.yaml")},
+                 "rollback_drill_selector": {"app": "awxdrill"}, "rollback_drill_slo": 0.95,
+                 "rollback_drill_report_dir": str(reports)}
+    try:
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="awxdrill"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        env = inject(credential_type("Prometheus"), {"url": stack.prometheus.url}, str(tmp_path))
+        rc, _t, out, artifacts = node(playbook, "playbooks/rollback_drill.yml",
+                                      dict(variables, rollback_drill_prometheus_url=stack.prometheus.url), env)
+    finally:
+        gen.stop()
+        stack.stop()
+    assert rc == 0, out[-3000:]
+    assert artifacts["pd_verdict"] == "passed"
+    drill = artifacts["pd_drill"]
+    assert drill["rolled_back_without_a_human"] is True and drill["time_to_detect_s"] > 0 and drill["host"] == "localhost"
+    paths = artifacts["pd_report_paths"]
+    assert sorted(paths) == ["html", "json", "junit"] and drill["reports"] == paths
+    assert all(os.path.isfile(p) and p.startswith(str(reports)) for p in paths.values())
