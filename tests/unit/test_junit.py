@@ -154,3 +154,20 @@ def test_a_retried_release_is_reported_as_its_latest_attempt_under_a_name_of_its
     assert suite.get("failures") == "0" and suite.get("skipped") == "0"  # this attempt's steps, not the first's
     assert "ROLLED BACK" not in suite.find("system-out").text.splitlines()[0]
     assert "retried" in suite.find("system-out").text  # the whole timeline is still told
+
+
+def test_a_blue_green_release_reads_as_its_analyses_around_the_switch():
+    from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
+    from ansible_collections.progressive.delivery.plugins.module_utils import report_html
+    router = MemoryRouter()
+    r = make(plan=rel.bluegreen_plan(), strategy="blueGreen", analyze=analysis_failing_at(100), router=router)
+    r.begin("v1", "v2", approved=True)
+    state = r.run()
+    assert state.verdict == "rolled_back"
+    suite = parse(junit.release_junit(state)).find("testsuite")
+    names = [c.get("name") for c in suite.findall("testcase")]
+    assert names[-1] == "verdict" and any(": setWeight 100" in n for n in names)
+    failed = [c for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert failed[0].get("name").endswith("analysis at 100%")
+    assert failed[0].find("failure").get("message").startswith("success-rate=0.7333 not >= 0.99")
+    assert "release checkout: v1 \u2192 v2" in report_html.release_html(state)
