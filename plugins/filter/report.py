@@ -39,7 +39,7 @@ def release_report_name(state):
         raise ValueError("the release has no history: it never started")
     started = evidence.attempt(state.history)[0]["at"]  # 2026-11-30T04:12:00.12Z
     stamp = started[:19].replace("-", "").replace(":", "") + "Z"
-    return "-".join(UNSAFE_IN_NAMES.sub("_", str(part)).strip("._-") or "_"
+    return "-".join(UNSAFE_IN_NAMES.sub("_", str(part or "")).strip("._-") or "unknown"
                     for part in (state.release, state.canary_version, stamp))
 
 
