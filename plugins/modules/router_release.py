@@ -82,7 +82,9 @@ options:
         M(progressive.delivery.router_step) C(action=abort) rolls back, C(action=resume) goes on past the
         analysis. While held with a O(guard), the walker stays and the guard keeps measuring - it still aborts on
         conclusive evidence - until a person decides (the task waits with it; stopping the job leaves the canary
-        held, and the state says so). Without a guard the task returns C(verdict=paused) at once.
+        held, and the state says so). Without a guard the task returns C(verdict=paused) at once. With
+        O(until_step) (a walk by steps, as the roles do) the call that held returns at once, so the failure shows,
+        and the next call on the held release is the hold.
     type: str
     choices: [abort, pause]
     default: abort

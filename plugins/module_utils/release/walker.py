@@ -236,7 +236,7 @@ class Release(Decisions):
                     if (st.phase != PROGRESSING or st.aborted) and not holding:
                         break
                     if holding:
-                        long_step = self.hold
+                        long_step = None
                     elif st.step_index >= len(self.steps):
                         self.promote()
                         break
@@ -245,8 +245,8 @@ class Release(Decisions):
                     else:
                         index = st.step_index
                         long_step = self.start(index)
-                if long_step == self.hold:  # pylint: disable=comparison-with-callable
-                    long_step()
+                if holding:
+                    self.hold()  # until a person's decision (Interrupted) or the guard's abort (GuardTripped)
                     continue
                 if long_step is not None:
                     outcome = long_step()
