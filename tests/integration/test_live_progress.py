@@ -8,15 +8,14 @@ import json
 import os
 import queue
 import re
-import sys
 import threading
 import time
 
 import harness
 
 SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
-PLAY = "- name: release\n  ansible.builtin.import_playbook: %s\n" % os.path.join(harness.ROOT, "playbooks",
-                                                                                   "canary_release.yml")
+PLAY = "- name: release\n  ansible.builtin.import_playbook: %s\n" % os.path.join(
+    harness.ROOT, "playbooks", "canary_release.yml")
 
 
 def release_vars(stack, port, canary, **extra):
@@ -98,7 +97,7 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
         try:
             # the first weight, its line, and the analysis with its values and thresholds, each seen while the
             # playbook still runs (the release has steps to go)
-            header, _ = lines.until(r"TASK \[.*Walk live: step 1/7 setWeight 20\]")
+            lines.until(r"TASK \[.*Walk live: step 1/7 setWeight 20\]")
             line, running_then = lines.until(r"20% set; ")
             assert running_then, line
             # after the pause, the split measured by Prometheus beside the weight set
@@ -106,9 +105,9 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
             assert running_then, line
             line, running_then = lines.until(r"success-rate=[\d.]+ \(>= 0\.95\)")
             assert running_then and "latency-p95=" in line and "(< 0.25)" in line and ": Successful; " in line, line
-            later, running_then = lines.until(r"TASK \[.*Walk live: step 4/7 setWeight 60\]")
-            assert running_then
-            line, _ = lines.until(r"PROMOTED v2: 100% on it; ")
+            line, running_then = lines.until(r"TASK \[.*Walk live: step 4/7 setWeight 60\]")
+            assert running_then, line
+            lines.until(r"PROMOTED v2: 100% on it; ")
             out = lines.finish()
         finally:
             if running.proc.poll() is None:
@@ -156,15 +155,18 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
             assert running_then, line
             lines.until(r"TASK \[.*Walk live: hold at 20% for a person, the guard watching")
             # held: the walker stays, the canary keeps its weight, the state says what failed and what to do
-            held = harness.wait_for(lambda: (lambda s: s if s["phase"] == "Paused" else None)(status(playbook, nginx)),
-                                    120, "the release held Paused")
+
+            def paused():
+                now = status(playbook, nginx)
+                return now if now["phase"] == "Paused" else None
+            held = harness.wait_for(paused, 120, "the release held Paused")
             assert held["weights"] == {"stable": 80, "canary": 20} and not held["state"]["aborted"]
             assert held["message"].startswith("AnalysisFailedHeld: analysis Failed at step 2 (success-rate=")
             assert "(>= 0.95)" in held["message"] and "router_step action=abort" in held["message"]
             assert running.proc.poll() is None  # the walker waits with it, the guard watching
             playbook(harness.task("router_step", {"release": "live", "router": "nginx", "nginx": nginx,
                                                   "action": "abort", "reason": "looked at it"}), expect_rc=0)
-            line, _ = lines.until(r"ROLLED BACK by .*looked at it")
+            lines.until(r"ROLLED BACK by .*looked at it")
             out = lines.finish()
         finally:
             if running.proc.poll() is None:
@@ -189,8 +191,8 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
         finally:
             gen2.stop()
         assert rc != 0, out[-3000:]
-        assert [t for t in tasks if t["_task"].endswith("hold at 20% for a person, the guard watching (router_step "
-                                                         "action=abort or resume)")]
+        hold = "hold at 20% for a person, the guard watching (router_step action=abort or resume)"
+        assert [t for t in tasks if t["_task"].endswith(hold)]
         history = [t for t in tasks if "progress" in t][-1]["state"]["history"]
         events = [e["event"] for e in history]
         assert events.index("paused") < events.index("guard_tripped") < events.index("aborted"), events

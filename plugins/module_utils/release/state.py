@@ -288,8 +288,8 @@ def describe_event(ev):
     if name == "resumed":
         return "resumed%s" % (" by %s" % ev["by"] if ev.get("by") else "")
     if name == "aborted":
-        return "ROLLED BACK by %s: %s (restored in %ss)" % (ev.get("by") or "analysis", ev.get("reason"),
-                                                           ev.get("time_to_restore_s"))
+        return "ROLLED BACK by %s: %s (restored in %ss)" % (
+            ev.get("by") or "analysis", ev.get("reason"), ev.get("time_to_restore_s"))
     if name == "promoted":
         return "PROMOTED %s: 100%% on it%s" % (ev.get("version"), " (by %s)" % ev["by"] if ev.get("by") else "")
     if name in ("step_skipped", "retried", "walker_taken_over", "walker_stopped"):
