@@ -480,4 +480,5 @@ def test_a_drill_records_its_verdict_times_and_report_paths_for_awx(playbook, tm
     assert drill["rolled_back_without_a_human"] is True and drill["time_to_detect_s"] > 0 and drill["host"] == "localhost"
     paths = artifacts["pd_report_paths"]
     assert sorted(paths) == ["html", "json", "junit"] and drill["reports"] == paths
+    assert "release_state" not in drill  # the artifacts stay small: the state is in the JSON report
     assert all(os.path.isfile(p) and p.startswith(str(reports)) for p in paths.values())
