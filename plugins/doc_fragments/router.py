@@ -35,6 +35,41 @@ options:
     type: str
     required: true
     choices: [nginx, gateway_api, ingress_nginx, istio, openshift_route]
+  cohorts:
+    description:
+      - Routing by request header besides the weight. Cohorts in O(cohorts.always_canary) reach the canary
+        whenever it is active; cohorts in O(cohorts.never_canary) stay on stable until the canary has 100%.
+        An aborted canary gets no traffic at all.
+      - When left out, the cohorts the release saved (its state, else what the router holds) are kept, so a
+        hand-made step never drops them.
+    type: dict
+    suboptions:
+      header:
+        description:
+          - The header naming the cohort, an HTTP header name (RFC 9110 token), compared in lower case.
+          - For the C(nginx) router, letters, digits and C(-) only (nginx ignores other header names).
+        type: str
+        default: x-canary-cohort
+      always_canary:
+        description:
+          - Cohorts that always reach the canary (for example C(internal)).
+          - Each value is 1 to 64 letters, digits and C(._~+-). Values are never quoted or escaped for a
+            router; any other value (quotes, spaces, C($), newlines) is refused before anything is written.
+        type: list
+        elements: str
+        default: []
+      never_canary:
+        description:
+          - Cohorts kept on stable until 100% (for example C(enterprise)).
+          - The same characters as O(cohorts.always_canary).
+        type: list
+        elements: str
+        default: []
+"""
+
+    # the router's own object (nginx or kubernetes_target), also read by release_status: progressive.delivery.router.targets
+    TARGETS = r"""
+options:
   nginx:
     description:
       - The host nginx router.
@@ -126,34 +161,4 @@ options:
       host:
         description: Host name, when the object is created.
         type: str
-  cohorts:
-    description:
-      - Routing by request header besides the weight. Cohorts in O(cohorts.always_canary) reach the canary
-        whenever it is active; cohorts in O(cohorts.never_canary) stay on stable until the canary has 100%.
-        An aborted canary gets no traffic at all.
-      - When left out, the cohorts the release saved (its state, else what the router holds) are kept, so a
-        hand-made step never drops them.
-    type: dict
-    suboptions:
-      header:
-        description:
-          - The header naming the cohort, an HTTP header name (RFC 9110 token), compared in lower case.
-          - For the C(nginx) router, letters, digits and C(-) only (nginx ignores other header names).
-        type: str
-        default: x-canary-cohort
-      always_canary:
-        description:
-          - Cohorts that always reach the canary (for example C(internal)).
-          - Each value is 1 to 64 letters, digits and C(._~+-). Values are never quoted or escaped for a
-            router; any other value (quotes, spaces, C($), newlines) is refused before anything is written.
-        type: list
-        elements: str
-        default: []
-      never_canary:
-        description:
-          - Cohorts kept on stable until 100% (for example C(enterprise)).
-          - The same characters as O(cohorts.always_canary).
-        type: list
-        elements: str
-        default: []
 """

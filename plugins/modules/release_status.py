@@ -37,54 +37,6 @@ options:
         it the release is an Argo Rollout.
     type: str
     choices: [nginx, gateway_api, ingress_nginx, istio, openshift_route]
-  nginx:
-    description:
-      - The host nginx router. Only O(nginx.config_dir) is needed - the addresses and the listen address are
-        read from the release's config file there, so a person who did not start the release can watch it.
-    type: dict
-    suboptions:
-      config_dir:
-        description: Directory of the release's C(pd-<release>.conf) and its state file.
-        type: path
-        required: true
-      listen:
-        description: The address the release is served on (default - from the config file).
-        type: str
-      stable:
-        description: The stable addresses (default - from the config file).
-        type: list
-        elements: str
-      canary:
-        description: The canary addresses (default - from the config file).
-        type: list
-        elements: str
-  kubernetes_target:
-    description: The Kubernetes router's object and Services, as given to M(progressive.delivery.router_release).
-    type: dict
-    suboptions:
-      namespace:
-        description: Namespace of the routing object (and of the release state ConfigMap).
-        type: str
-        required: true
-      name:
-        description: Name of the routing object.
-        type: str
-        required: true
-      stable_service:
-        description: The stable Service.
-        type: str
-        required: true
-      canary_service:
-        description: The canary Service.
-        type: str
-        required: true
-      port:
-        description: The Services' port.
-        type: int
-        default: 80
-      host:
-        description: The host name routed, where the router needs one.
-        type: str
   namespace:
     description: The Rollout's namespace (Argo Rollouts path).
     type: str
@@ -106,6 +58,7 @@ options:
     elements: dict
     default: []
 extends_documentation_fragment:
+  - progressive.delivery.router.targets
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
@@ -222,7 +175,6 @@ headline:
 """
 
 import copy
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -233,9 +185,8 @@ from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     AUTH_ARG_SPEC, KubernetesError, client_for, owned_by)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze, parse_windows
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateError
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError, validate_release
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import RouterError
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
-from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import MARK, _meta_in
 
 
 def argument_spec():
@@ -243,12 +194,7 @@ def argument_spec():
     spec.update(
         release=dict(type="str", required=True),
         router=dict(type="str", choices=list(ROUTER_ARG_SPEC["router"]["choices"])),
-        nginx=dict(type="dict", options=dict(
-            config_dir=dict(type="path", required=True),
-            listen=dict(type="str"),
-            stable=dict(type="list", elements="str"),
-            canary=dict(type="list", elements="str"),
-        )),
+        nginx=copy.deepcopy(ROUTER_ARG_SPEC["nginx"]),
         kubernetes_target=copy.deepcopy(ROUTER_ARG_SPEC["kubernetes_target"]),
         namespace=dict(type="str"),
         delay=dict(type="float", default=0),
@@ -258,33 +204,8 @@ def argument_spec():
     return spec
 
 
-def nginx_options(release, given):
-    """The nginx router's options: what is given, the rest from the release's config file (its first line
-    says what it routes), so a watcher needs only the config directory."""
-    opts = dict((k, v) for k, v in given.items() if v)
-    if all(opts.get(k) for k in ("listen", "stable", "canary")):
-        return opts
-    path = os.path.join(given["config_dir"], "pd-%s.conf" % validate_release(release))
-    try:
-        with open(path) as f:
-            meta = _meta_in(f.readline())
-    except (IOError, OSError) as e:
-        raise RouterError("release '%s': cannot read %s (%s); give nginx.config_dir where router_release wrote "
-                          "it, or nginx.listen, nginx.stable and nginx.canary" % (release, path, e.strerror))
-    if not meta:
-        raise RouterError("release '%s': %s does not start with '%s...'; give nginx.listen, nginx.stable and "
-                          "nginx.canary" % (release, path, MARK.strip()))
-    for key in ("listen", "stable", "canary"):
-        opts.setdefault(key, meta.get(key))
-    return opts
-
-
 def ansible_path(module, now):
     params = dict(module.params)
-    if params["router"] == "nginx":
-        if not params.get("nginx"):
-            raise RouterError("router nginx needs nginx.config_dir (where the release's config and state are)")
-        params["nginx"] = nginx_options(params["release"], params["nginx"])
     router = make_router(params, lambda: client_for(module), check_mode=True)  # read-only: never writes
     state = router.state_store().read()
     return status_view.from_release_state(state, params["release"], params["router"], router.get_weights(),

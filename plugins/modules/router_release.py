@@ -175,6 +175,7 @@ options:
     type: int
 extends_documentation_fragment:
   - progressive.delivery.router
+  - progressive.delivery.router.targets
   - progressive.delivery.analysis_gate.analysis
   - progressive.delivery.analysis_gate
   - progressive.delivery.prometheus

@@ -79,6 +79,7 @@ options:
     default: 2
 extends_documentation_fragment:
   - progressive.delivery.router
+  - progressive.delivery.router.targets
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
