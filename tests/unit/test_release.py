@@ -128,6 +128,21 @@ def test_a_good_release_walks_every_step_and_is_promoted():
     assert again.begin("v1", "v2") is False and again.changed is False
 
 
+def test_the_router_is_asked_before_a_release_starts_over_a_promoted_one():
+    class Refusing(MemoryRouter):
+        def check_next_release(self, promoted_version, canary_version):
+            self.asked = (promoted_version, canary_version)
+            raise RouterError("give the pool serving %s as stable" % promoted_version)
+
+    router = Refusing()
+    r = make(analyze=verdicts(*["Successful"] * 4), router=router)
+    r.begin("v1", "v2")  # over nothing promoted: not asked
+    r.run()
+    with pytest.raises(RouterError):
+        make(analyze=verdicts(), router=router).begin("v2", "v3")
+    assert router.asked == ("v2", "v3") and router.state.canary_version == "v2"  # refused: nothing written
+
+
 def test_a_failed_analysis_aborts_at_once_and_times_detection_and_restore():
     router = MemoryRouter()
     r = make(analyze=verdicts("Successful", "Failed"), router=router)

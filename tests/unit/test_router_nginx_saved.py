@@ -83,3 +83,18 @@ def test_an_unknown_mode_is_refused():
     with pytest.raises(RouterError) as e:
         NginxRouter("checkout", "/tmp", mode="proxy", **FULL)
     assert "nginx.mode 'proxy' is refused" in str(e.value)
+
+
+def test_a_release_over_a_promoted_one_must_start_from_the_pool_that_serves(tmp_path):
+    written(tmp_path, Routing(100))  # v2 promoted: the canary pool 9002 serves everything
+    again = NginxRouter("checkout", str(tmp_path), **FULL)  # the same pools again: 9001 ran v1
+    with pytest.raises(RouterError) as e:
+        again.check_next_release("v2", "v3")
+    message = str(e.value)
+    assert "v2 was promoted and serves from the canary pool 127.0.0.1:9002" in message
+    assert "Give nginx.stable: 127.0.0.1:9002" in message
+    swapped = NginxRouter("checkout", str(tmp_path), listen=FULL["listen"], stable=["127.0.0.1:9002"],
+                          canary=["127.0.0.1:9001"])
+    swapped.check_next_release("v2", "v3")  # the pool that serves v2 is stable now: accepted
+    fresh = NginxRouter("other", str(tmp_path), **FULL)
+    fresh.check_next_release("v2", "v3")  # nothing saved for this release: nothing to compare with

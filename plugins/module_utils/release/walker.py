@@ -194,6 +194,8 @@ class Release(Decisions):
                 raise ReleaseError("release '%s' is still rolling out %s (step %d, %s); abort or promote it before "
                                    "releasing %s" % (self.router.release, st.canary_version, st.step_index,
                                                      st.phase, canary_version))
+            if st and st.phase == HEALTHY and not st.aborted:
+                self.router.check_next_release(st.canary_version, canary_version)
             frozen = active_freeze(self.freeze, self.clock())
             if frozen:
                 raise Frozen(frozen, self.clock(), canary_version)

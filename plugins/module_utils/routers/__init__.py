@@ -167,6 +167,11 @@ class Router(abc.ABC):
         The base accepts every Routing (its values are validated when it is built)."""
         return routing
 
+    def check_next_release(self, promoted_version, canary_version):
+        """Called before a release starts over a promoted one; refuse (RouterError) when starting it would put
+        traffic back on what the promoted version replaced. The base has nothing to check: its Services follow
+        their pods, not a list of addresses."""
+
     @abc.abstractmethod
     def current_routing(self):
         """The Routing the router holds now, or None when it has none yet."""

@@ -416,6 +416,20 @@ class NginxRouter(Router):
                 return served, lingering if served == want else []
             time.sleep(0.05)
 
+    def check_next_release(self, promoted_version, canary_version):
+        """After a promotion the canary pool serves everything: the next release's stable pool is that pool.
+        Given the old stable pool again, its first step would move all traffic back onto the version the
+        promotion replaced (a silent downgrade): refuse, naming the pool to give."""
+        saved = saved_options(self.config_dir, self.release) or {}
+        served, replaced = sorted(saved.get("canary") or []), sorted(saved.get("stable") or [])
+        if served and replaced and sorted(self.stable) == replaced and served != replaced:
+            raise RouterError(
+                "release '%s': %s was promoted and serves from the canary pool %s; releasing %s with nginx.stable %s "
+                "would move all traffic back to the pool %s replaced. Give nginx.stable: %s (the pool serving %s) "
+                "and the addresses of %s as nginx.canary (docs/first-release-nginx.md, the pools after a promotion)"
+                % (self.release, promoted_version, ",".join(served), canary_version, ",".join(self.stable),
+                   promoted_version, ",".join(served), promoted_version, canary_version))
+
     def restore_previous(self):
         """Put the previous config back (the instant restore) and reload."""
         routing = self._routing_in(self._read(self.path + ".prev"))
