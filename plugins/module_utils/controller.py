@@ -14,6 +14,7 @@ import os
 import signal
 import time
 
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.args_common import (
     ROUTER_ARG_SPEC, prometheus_options)
@@ -201,9 +202,9 @@ def progress(release, since_t=None):
         return {}
     steps = st.steps or release.steps
     index = min(st.step_index, len(steps))
-    return {"step_index": st.step_index, "steps": len(steps), "plan": [rel.describe_step(s) for s in steps],
-            "next": rel.describe_step(steps[index]) if index < len(steps) else "promotion",
-            "lines": st.timeline(since_t), "elapsed": rel.duration(st.elapsed(release.clock())),
+    return {"step_index": st.step_index, "steps": len(steps), "plan": [evidence.step_text(s) for s in steps],
+            "next": evidence.step_text(steps[index]) if index < len(steps) else "promotion",
+            "lines": st.timeline(since_t), "elapsed": evidence.duration_text(st.elapsed(release.clock())),
             "weight": st.canary_weight, "holding": release.holding()}
 
 

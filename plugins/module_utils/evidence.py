@@ -11,8 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import json
 import math
+import time
 
+from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, comparisons, evaluate_condition
 
 SIGNIFICANT = 4  # digits of a measured value in reports: 0.24249999999999997 reads 0.2425
@@ -28,16 +32,24 @@ def round_number(value, digits=SIGNIFICANT):
 
 
 def number_text(value, digits=SIGNIFICANT):
-    """A measured value as people read it: 0.2425, 12, 1.5e-05; a list of one number as that number."""
+    """A measured value as people read it: 0.2425, 12, 1.5e-05, NaN; a list of one number as that number;
+    Argo's display string (``"[0.99]"``) as the number it holds; ``-`` for none."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    if isinstance(value, bool) or value is None:
-        return str(value).lower() if isinstance(value, bool) else "no value"
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
+        if math.isnan(value) or math.isinf(value):  # as Prometheus says them
+            return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
         return "%.*g" % (digits, value)
     if isinstance(value, list):
         return "[%s]" % ", ".join(number_text(v, digits) for v in value)
@@ -45,16 +57,30 @@ def number_text(value, digits=SIGNIFICANT):
 
 
 def duration_text(seconds):
-    """4.2 s, 1m04s, 1h02m03s: how long, at a glance."""
+    """0.4s, 12s, 3m04s, 1h02m: how long, at a glance; ``-`` when unknown."""
     if seconds is None:
-        return "?"
-    seconds = float(seconds)
-    if seconds < 60:
-        return "%.1f s" % seconds
+        return "-"
+    seconds = max(0.0, float(seconds))
+    if seconds < 10:
+        return "%.1fs" % seconds
     whole = int(round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return ("%dh%02dm%02ds" % (hours, minutes, secs)) if hours else ("%dm%02ds" % (minutes, secs))
+    if whole < 60:
+        return "%ds" % whole
+    if whole < 3600:
+        return "%dm%02ds" % (whole // 60, whole % 60)
+    return "%dh%02dm" % (whole // 3600, (whole % 3600) // 60)
+
+
+def iso(t):
+    """An epoch as the state and the reports stamp it (UTC, milliseconds): 2026-11-30T04:12:00.123Z; None stays None."""
+    if t is None:
+        return None
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def clock(t):
+    """The time of day (UTC) of an epoch, for history lines."""
+    return time.strftime("%H:%M:%S", time.gmtime(t)) if t is not None else "--:--:--"
 
 
 def metric_outcome(number, conditions):
@@ -72,19 +98,34 @@ def metric_outcome(number, conditions):
         return None  # a judge's measurement of another shape: the run's phase and message say it
 
 
+def bounds(conditions):
+    """(success bounds, failure bounds) of a metric's conditions as text: ([">= 0.99"], ["> 0.05"]), from
+    expr.comparisons (the conditions are parsed, never evaluated as text)."""
+    conditions = conditions or {}
+    return tuple(["%s %s" % (op, number_text(n)) for op, n in comparisons(conditions.get(kind) or "")]
+                 for kind in ("success", "failure"))
+
+
+def threshold_text(conditions):
+    """What a metric must meet, as the watch's column and metric_text say it: ``>= 0.99``, ``not > 0.05``,
+    ``< 0.3, not > 1``; empty when its conditions compare against no number."""
+    success, failure = bounds(conditions)
+    return ", ".join(success + ["not %s" % f for f in failure])
+
+
 def metric_text(name, value, number, conditions):
     """``success-rate=0.733 not >= 0.99`` (missed), ``success-rate=0.997 (>= 0.99)`` (met),
     ``error-rate=0.2 > 0.05`` (its failure condition held); the display value when there is no number."""
     conditions = conditions or {}
-    shown = number_text(number) if number is not None else (value if value not in (None, "") else "no value")
+    shown = number_text(number if number is not None else value)
+    shown = "no value" if shown in ("-", "") else shown
     outcome = metric_outcome(number, conditions)
-    success = ["%s %s" % (op, number_text(n)) for op, n in comparisons(conditions.get("success") or "")]
-    failure = ["%s %s" % (op, number_text(n)) for op, n in comparisons(conditions.get("failure") or "")]
+    success, failure = bounds(conditions)
     if outcome == "failed":
-        bounds = ["not %s" % s for s in success] if success else failure
-        return "%s=%s %s" % (name, shown, " and ".join(bounds)) if bounds else "%s=%s (failed)" % (name, shown)
-    bounds = success + ["not %s" % f for f in failure]
-    return "%s=%s (%s)" % (name, shown, ", ".join(bounds)) if bounds else "%s=%s" % (name, shown)
+        missed = ["not %s" % s for s in success] if success else failure
+        return "%s=%s %s" % (name, shown, " and ".join(missed)) if missed else "%s=%s (failed)" % (name, shown)
+    met = threshold_text(conditions)
+    return "%s=%s (%s)" % (name, shown, met) if met else "%s=%s" % (name, shown)
 
 
 def analysis_metrics(event):
@@ -106,14 +147,20 @@ def analysis_text(event):
     return "%s: %s" % (metrics or "no metrics", event.get("phase") or "?")
 
 
-def failing_text(event):
-    """What failed in an analysis: the metrics that missed their thresholds (all of them when none can be
-    told apart), then the run's own message (Argo's 'Metric "x" assessed Failed due to failed (1) > ...')."""
+def failed_metrics_text(event):
+    """The metrics of an analysis that missed their thresholds (all of them when none can be told apart),
+    the metric the run's message names (Argo's worst) first."""
     message = event.get("message") or ""
-    # the metric the run's message names (Argo's worst) first, then the others that missed
     metrics = sorted(analysis_metrics(event), key=lambda m: ('"%s"' % m[0]) not in message)
     failed = [text for _name, text, outcome in metrics if outcome == "failed"] or [text for _n, text, _o in metrics]
-    return "%s (%s%s)" % ("; ".join(failed) or "no metrics", event.get("phase") or "?",
+    return "; ".join(failed)
+
+
+def failing_text(event):
+    """What failed in an analysis: the metrics that missed their thresholds, then the run's own message
+    (Argo's 'Metric "x" assessed Failed due to failed (1) > ...')."""
+    message = event.get("message") or ""
+    return "%s (%s%s)" % (failed_metrics_text(event) or "no metrics", event.get("phase") or "?",
                           (": " + message) if message else "")
 
 
@@ -124,54 +171,102 @@ def guard_text(event):
     last = measurements[-1] if measurements else {}
     number = last.get("number", last.get("value"))
     text = metric_text(name, last.get("value"), number, (event.get("conditions") or {}).get(name))
-    return "%s (guard, %d measurement%s)" % (text, len(measurements), "" if len(measurements) == 1 else "s")
+    return "guard: %s (%d measurement%s)" % (text, len(measurements), "" if len(measurements) == 1 else "s")
 
 
 def step_text(step):
-    """A plan step as the plan reads: setWeight 10, pause 30s, pause (until resumed), analysis."""
+    """A plan step, short, as the live lines, the watch and the JUnit cases name it: setWeight 20, pause 2m00s,
+    pause (until resumed), analysis slo."""
+    if not step:
+        return ""
     if "setWeight" in step:
         return "setWeight %s" % step["setWeight"]
     if "pause" in step:
-        duration = (step.get("pause") or {}).get("duration")
-        return "pause %s" % duration if duration is not None else "pause (until resumed)"
-    return next(iter(step), "step") if step else "step"
+        length = (step.get("pause") or {}).get("duration")
+        if length is None:
+            return "pause (until resumed)"
+        try:
+            return "pause %s" % duration_text(length if isinstance(length, (int, float)) else
+                                              parse_go_duration(str(length)))
+        except ValueError:
+            return "pause %s" % length
+    if "analysis" in step:
+        names = [t.get("templateName") or t.get("clusterTemplateName")
+                 for t in (step.get("analysis") or {}).get("templates") or []]
+        return "analysis %s" % ", ".join(n for n in names if n) if any(names) else "analysis"
+    return next(iter(step))
 
 
 def _detail(value):
-    if isinstance(value, float):
+    if isinstance(value, float) or isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
         return number_text(value)
-    if isinstance(value, (list, dict)):
-        return number_text(value) if isinstance(value, list) and all(
-            isinstance(v, (int, float)) for v in value) else str(value)
     return str(value)
 
 
+_PAUSED_WHY = {
+    "CanaryPauseStep": "a pause without duration: waiting for a person (router_step action=resume)",
+    "InconclusiveAnalysisRun": "analysis Inconclusive: waiting for a person (router_step action=resume or abort)"}
+FAILED_HELD = "AnalysisFailedHeld"  # the reason of a release held at its weight by on_failure: pause
+
+
+def _by(ev, form=" by %s"):
+    return form % ev["by"] if ev.get("by") else ""
+
+
+def event_text(ev):
+    """One event of a release's history as the operator reads it, the same words in the live lines, the
+    watch's history, the HTML report and JUnit: weights, analysis values against their thresholds, the verdict."""
+    name = ev["event"]
+    if name == "started":
+        return "started %s (over %s)" % (ev.get("canary_version"), ev.get("stable_version"))
+    if name == "set_weight":
+        return "%s%% set%s" % (ev.get("weight"), _by(ev) if ev.get("manual") else "")
+    if name == "pause":
+        return "holding %s%s" % (duration_text(ev.get("seconds")), " at %s%%" % ev["weight"] if "weight" in ev else "")
+    if name == "traffic":
+        if ev.get("error"):
+            return "%s%% set, split not measured (%s)" % (ev.get("weight"), ev["error"])
+        if ev.get("canary_share") is None:
+            return "%s%% set, no requests measured" % ev.get("weight")
+        return "%s%% set, %.1f%% measured of %d requests" % (ev.get("weight"), 100 * ev["canary_share"],
+                                                             ev.get("requests") or 0)
+    if name == "analysis":
+        text = analysis_text(ev)
+        if ev.get("message") and ev.get("phase") not in ("Successful", None, ""):
+            text += " - %s" % ev["message"]
+        return text
+    if name == "guard_tripped":
+        return guard_text(ev)
+    if name == "paused":
+        why = _PAUSED_WHY.get(ev.get("reason"))
+        if ev.get("reason") == FAILED_HELD:
+            why = "analysis Failed (%s), held at %s%%: router_step action=abort or resume" % (
+                ev.get("failed"), ev.get("weight"))
+        return "PAUSED: %s" % (why or "%s%s" % (ev.get("reason"), _by(ev)))
+    if name == "resumed":
+        return "resumed%s" % _by(ev)
+    if name == "aborted":
+        return "ROLLED BACK by %s: %s (restored in %s)" % (
+            ev.get("by") or "analysis", ev.get("reason"), duration_text(ev.get("time_to_restore_s")))
+    if name == "promoted":
+        return "PROMOTED %s: 100%% on it%s" % (ev.get("version"), _by(ev, " (by %s)"))
+    if name in ("step_skipped", "retried", "walker_taken_over", "walker_stopped"):
+        return "%s%s" % (name.replace("_", " "), _by(ev))
+    return "%s %s" % (name.replace("_", " "), ", ".join(  # an event this version does not know: its fields
+        "%s=%s" % (k, _detail(v)) for k, v in sorted(ev.items()) if k not in ("at", "t", "event")))
+
+
 def timeline(history):
-    """[(seconds since the start, event, phase, details)] of a release's history, in words: an analysis
-    reads as its metrics against their thresholds, every number rounded."""
+    """[(seconds since the start, event, phase, text)] of a release's history, the text in event_text's words."""
     if not history:
         return []
     t0 = history[0]["t"]
-    rows = []
-    for ev in history:
-        phase = ev.get("phase") or ""
-        if ev["event"] == "analysis":
-            details = "; ".join(text for _name, text, _outcome in analysis_metrics(ev))
-            if ev.get("message") and phase not in ("Successful", ""):
-                details += " - %s" % ev["message"]
-        elif ev["event"] == "guard_tripped":
-            details = guard_text(ev)
-        else:
-            details = ", ".join("%s=%s" % (k, _detail(v)) for k, v in sorted(ev.items())
-                                if k not in ("at", "t", "event", "phase", "numbers", "conditions", "values"))
-        rows.append((ev["t"] - t0, ev["event"], phase, details))
-    return rows
+    return [(ev["t"] - t0, ev["event"], ev.get("phase") or "", event_text(ev)) for ev in history]
 
 
 def timeline_text(history):
-    """The timeline as plain text lines (JUnit system-out, logs)."""
-    return "\n".join("%9s  %-16s %-12s %s" % ("+" + duration_text(t).replace(" ", ""), event, phase, details)
-                     for t, event, phase, details in timeline(history))
+    """The timeline as plain text lines (JUnit system-out, logs): ``    +1m04s  holding 1m04s at 25%``."""
+    return "\n".join("%9s  %s" % ("+" + duration_text(t), text) for t, _event, _phase, text in timeline(history))
 
 
 VERDICT_WORDS = {"promoted": "promoted", "rolled_back": "ROLLED BACK", "paused": "paused", "in_progress": "in progress"}

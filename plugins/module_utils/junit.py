@@ -17,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.progressive.delivery.plugins.module_utils import evidence
-from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState, iso
+from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState
 
 NOT_XML = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SUITE_PREFIX = "progressive.delivery"
@@ -120,7 +120,7 @@ def release_suite(state):
     t0 = state.history[0]["t"]
     classname = "%s.release.%s" % (SUITE_PREFIX, state.release or "release")
     title = "release %s %s -> %s" % (state.release or "", state.previous_stable or "?", state.canary_version or "?")
-    suite = Suite(title, timestamp=iso(t0)[:19],
+    suite = Suite(title, timestamp=evidence.iso(t0)[:19],
                   properties=[("release", state.release), ("strategy", state.strategy), ("router", state.router),
                               ("stable_version", state.previous_stable), ("canary_version", state.canary_version),
                               ("verdict", state.verdict), ("phase", state.phase), ("decided_by", state.decided_by()),

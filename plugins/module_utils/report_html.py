@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import html
 import math
 
@@ -48,15 +47,6 @@ def nice_ceiling(value):
 
 def _e(value):
     return html.escape("" if value is None else str(value))
-
-
-def _clock(epoch):
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%H:%M:%SZ")
-
-
-def _elapsed(seconds):
-    seconds = int(round(seconds))
-    return "%ds" % seconds if seconds < 60 else "%dm%02ds" % divmod(seconds, 60)
 
 
 def _legend(series, width):
@@ -110,10 +100,10 @@ def svg_plot(title, series, y_max, y_label, duration, width=WIDTH, height=HEIGHT
         anchor = "start" if frac == 0 else "end" if frac == 1 else "middle"
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#444"/>' % (x, top + plot_h, x, top + plot_h + 4))
         parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="%s" %s>%s</text>' % (
-            x, top + plot_h + 15, anchor, FONT, _e(_elapsed(t))))
+            x, top + plot_h + 15, anchor, FONT, _e(evidence.duration_text(t))))
         if start is not None:
             parts.append('<text x="%.1f" y="%d" font-size="9" fill="#666" text-anchor="%s" %s>%s</text>' % (
-                x, top + plot_h + 26, anchor, FONT, _e(_clock(start + t))))
+                x, top + plot_h + 26, anchor, FONT, _e(evidence.clock(start + t) + "Z")))
     parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>' % (LEFT, top + plot_h, width - RIGHT,
                                                                             top + plot_h))
     parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>' % (LEFT, top, LEFT, top + plot_h))
@@ -132,7 +122,7 @@ def svg_plot(title, series, y_max, y_label, duration, width=WIDTH, height=HEIGHT
             for t, y in points:
                 parts.append('<circle class="point" cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s at %s</title>'
                              '</circle>' % (px(t), py(y), color, _e(label), _e(evidence.number_text(y)),
-                                            _e(_elapsed(t))))
+                                            _e(evidence.duration_text(t))))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -192,7 +182,7 @@ def release_body(state):
             "%s=%s" % (k, evidence.number_text(v)) for k, v in sorted((result.get("analysis_numbers") or {}).items()))
         steps.append(["%s/%d" % ((result.get("step") or 0) + 1, len(state.steps)), "%s%%" % result.get("weight"),
                       _phase_cell(result.get("analysis_phase") or ""), values])
-    timeline = [["%.1fs" % t, event, _phase_cell(phase), details]
+    timeline = [[evidence.duration_text(t), event, _phase_cell(phase), details]
                 for t, event, phase, details in evidence.timeline(state.history)]
     return '<div class="charts">%s</div>\n<h2>Steps</h2>%s\n<h2>Timeline</h2>%s' % (
         "\n".join(release_charts(state)), _table(["step", "weight", "analysis", "values (thresholds)"], steps),
@@ -210,10 +200,10 @@ def release_html(state, failed=None):
     facts = ["%s &rarr; %s" % (_e(state.previous_stable), _e(state.canary_version)),
              '<b class="%s">%s</b>%s' % ("bad" if state.aborted else "good", _e(state.verdict.replace("_", " ")),
                                          " (decided by %s)" % _e(decided) if decided else ""),
-             "%.1f s" % evidence.release_duration(state)]
+             evidence.duration_text(evidence.release_duration(state))]
     if state.aborted:
-        facts.append("time to detect %s s &middot; time to restore %s s" % (
-            _e(state.time_to_detect_s), _e(state.time_to_restore_s)))
+        facts.append("time to detect %s &middot; time to restore %s" % (
+            _e(evidence.duration_text(state.time_to_detect_s)), _e(evidence.duration_text(state.time_to_restore_s))))
     body = "<p>%s</p>\n%s" % (" &middot; ".join(facts), release_body(state))
     return page("release %s: %s \u2192 %s" % (state.release or "", state.previous_stable or "?",
                                               state.canary_version or "?"),
@@ -243,13 +233,13 @@ def drill_chart(report):
             left - 6, y + 14, FONT, _e(label)))
         parts.append('<rect class="bar" x="%d" y="%d" width="%.1f" height="20" fill="%s"/>' % (
             left, y, max(1.5, v * scale), COLORS[i]))
-        parts.append('<text x="%.1f" y="%d" font-size="11" %s>%.2f s</text>' % (
-            left + max(1.5, v * scale) + 4, y + 14, FONT, v))
+        parts.append('<text x="%.1f" y="%d" font-size="11" %s>%s</text>' % (
+            left + max(1.5, v * scale) + 4, y + 14, FONT, _e(evidence.duration_text(v))))
     for frac in (0, 0.2, 0.4, 0.6, 0.8, 1):
         x = left + frac * plot_w
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#444"/>' % (x, base, x, base + 4))
         parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle" %s>%s</text>' % (
-            x, base + 15, FONT, _e(_elapsed(frac * top))))
+            x, base + 15, FONT, _e(evidence.duration_text(frac * top))))
     parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444"/>' % (left, base, left + plot_w, base))
     parts.append('<line x1="%d" y1="30" x2="%d" y2="%d" stroke="#444"/>' % (left, left, base))
     tx = left + target * scale

@@ -15,14 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
-import json
-import math
 import time
 
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    DEGRADED, HEALTHY, PAUSED, ReleaseState, brief_condition, describe_event, rounded)
-from ansible_collections.progressive.delivery.plugins.module_utils.release.state import duration as state_duration
+    DEGRADED, HEALTHY, PAUSED, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import REVISION_ANNOTATION, summarize
 
 ANSIBLE, ARGO = "ansible", "argo_rollouts"
@@ -30,29 +28,7 @@ LABEL = 10  # width of the names on the left
 
 
 # --------------------------------------------------------------------------- small readable values
-
-
-def number(value):
-    """A measured value as the release's timeline shows it (state.rounded), Argo's display string (``[0.99]``)
-    read as the number it is; NaN as Prometheus says it."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value
-    if value is None:
-        return "-"
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
-    return rounded(value)
-
-
-def duration(seconds):
-    """As the release's timeline says it (12s, 3m04s, 1h02m); ``-`` when unknown."""
-    return "-" if seconds is None else state_duration(seconds)
-
+# the words (a number, a duration, a threshold, a step, an event) are the release's own: evidence
 
 def parse_time(text):
     """Epoch seconds of a Kubernetes timestamp (2026-01-01T00:00:00Z, fractions allowed), or None."""
@@ -64,37 +40,6 @@ def parse_time(text):
         return None
 
 
-def clock(t):
-    """The time of day (UTC) of an epoch, for the history lines."""
-    return time.strftime("%H:%M:%S", time.gmtime(t)) if t is not None else "--:--:--"
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t is not None else None
-
-
-def step_text(step):
-    """What a plan step does, short: setWeight 20, pause 2m, pause (until promoted), analysis error-rate."""
-    if not step:
-        return ""
-    if "setWeight" in step:
-        return "setWeight %s" % step["setWeight"]
-    if "pause" in step:
-        length = (step.get("pause") or {}).get("duration")
-        if length is None:
-            return "pause (until promoted)"
-        try:
-            return "pause %s" % duration(parse_go_duration(str(length)) if not isinstance(length, int) else length)
-        except ValueError:
-            return "pause %s" % length
-    if "analysis" in step:
-        names = [t.get("templateName") or t.get("clusterTemplateName")
-                 for t in (step.get("analysis") or {}).get("templates") or []]
-        return "analysis %s" % ", ".join(n for n in names if n) if any(names) else "analysis"
-    kind = next(iter(step))
-    return kind
-
-
 def _step(index, steps, done):
     """Step n/m (1-based, the step in progress) and what it is; past the last step, ``done``."""
     count = len(steps)
@@ -102,13 +47,14 @@ def _step(index, steps, done):
         return {"index": None, "number": None, "count": count, "text": ""}
     if index >= count or done:
         return {"index": index, "number": count, "count": count, "text": "done"}
-    return {"index": index, "number": index + 1, "count": count, "text": step_text(steps[index])}
+    return {"index": index, "number": index + 1, "count": count, "text": evidence.step_text(steps[index])}
 
 
 def _metric(name, value, conditions, verdict):
-    """One metric of an analysis: its value, its threshold (state.brief_condition: '< 0.05', 'fails > 1') and
+    """One metric of an analysis: its value, its threshold (evidence.threshold_text: '< 0.05', 'not > 1') and
     its verdict."""
-    return {"name": name, "value": number(value), "condition": brief_condition(conditions), "verdict": verdict or ""}
+    return {"name": name, "value": evidence.number_text(value), "condition": evidence.threshold_text(conditions),
+            "verdict": verdict or ""}
 
 
 def _status(**fields):
@@ -132,7 +78,7 @@ def from_release_state(state, release, router, actual_weights, now=None, history
         return _status(path=ANSIBLE, release=release, router=router, found=False, terminal=True,
                        message="no release state beside the %s router: not started here" % router,
                        weight={"set": None, "actual": actual_weights[1] if actual_weights else None},
-                       observed_at=iso(now))
+                       observed_at=evidence.iso(now))
     started = (st.events("started") or st.history[:1] or [{}])[0].get("t")
     ended = st.phase == HEALTHY or st.aborted
     phase = DEGRADED if st.aborted else st.phase
@@ -141,11 +87,11 @@ def from_release_state(state, release, router, actual_weights, now=None, history
     if st.phase == PAUSED and not st.aborted:
         paused = (st.events("paused") or [{}])[-1]
         pause = {"reason": paused.get("error") or paused.get("reason") or st.message, "by": paused.get("by"),
-                 "since": iso(paused.get("t")), "seconds": round(now - paused["t"], 1) if paused.get("t") else None,
+                 "since": evidence.iso(paused.get("t")), "seconds": round(now - paused["t"], 1) if paused.get("t") else None,
                  "duration_s": None}
     elif last.get("event") == "pause" and not ended:
         # a timed pause of the plan: Progressing, and it ends by itself
-        pause = {"reason": "pause step", "by": None, "since": iso(last["t"]), "seconds": round(now - last["t"], 1),
+        pause = {"reason": "pause step", "by": None, "since": evidence.iso(last["t"]), "seconds": round(now - last["t"], 1),
                  "duration_s": last.get("seconds")}
     analysis = None
     found = st.events("analysis", "guard_tripped")
@@ -165,9 +111,8 @@ def from_release_state(state, release, router, actual_weights, now=None, history
             run_phase, message, name = ev.get("phase"), ev.get("message", ""), "step %s" % ev.get("step")
         analysis = {"name": name, "phase": run_phase, "message": message, "at": ev.get("at"),
                     "ago_s": round(now - ev["t"], 1) if ev.get("t") else None, "metrics": metrics}
-    # the release's own timeline lines (state.describe_event), the bookkeeping events left out
-    described = [(ev, describe_event(ev)) for ev in st.history]
-    events = [{"at": ev.get("at"), "t": ev.get("t"), "text": text} for ev, text in described if text]
+    # the release's own timeline lines (evidence.event_text)
+    events = [{"at": ev.get("at"), "t": ev.get("t"), "text": evidence.event_text(ev)} for ev in st.history]
     events = events[-history:] if history else []
     weight = {"set": 0 if st.aborted else st.canary_weight, "actual": actual_weights[1] if actual_weights else None}
     measured = (st.events("traffic") or [{}])[-1]
@@ -180,9 +125,9 @@ def from_release_state(state, release, router, actual_weights, now=None, history
         aborted=bool(st.aborted), terminal=ended, verdict=st.verdict, decided_by=st.decided_by(),
         step=_step(st.step_index, st.steps, st.phase == HEALTHY),
         weight=weight, pause=pause,
-        analysis=analysis, history=events, started_at=iso(started),
+        analysis=analysis, history=events, started_at=evidence.iso(started),
         elapsed_s=round(((last.get("t") if ended else None) or now) - started, 1) if started else None,
-        observed_at=iso(now))
+        observed_at=evidence.iso(now))
 
 
 # --------------------------------------------------------------------------- Argo Rollouts
@@ -206,7 +151,7 @@ def _analysis_of(run, now):
                                             "failure": m.get("failureCondition")}, "Pending"))
     at = parse_time(status.get("completedAt")) or parse_time(status.get("startedAt")) or _created(run)
     return {"name": (run.get("metadata") or {}).get("name"), "phase": status.get("phase") or "Pending",
-            "message": status.get("message", ""), "at": iso(at) if at else None,
+            "message": status.get("message", ""), "at": evidence.iso(at) if at else None,
             "ago_s": round(now - at, 1) if at else None, "metrics": metrics}
 
 
@@ -231,7 +176,7 @@ def _rollout_history(ro, runs, now, history):
     if status.get("abortedAt"):
         found.append((parse_time(status["abortedAt"]), "aborted"))
     found = sorted((f for f in found if f[0]), key=lambda f: f[0])
-    return [{"at": iso(t), "t": t, "text": text} for t, text in found[-history:]] if history else []
+    return [{"at": evidence.iso(t), "t": t, "text": text} for t, text in found[-history:]] if history else []
 
 
 def _version(images):
@@ -276,7 +221,7 @@ def from_rollout(ro, replicasets=(), analysisruns=(), now=None, history=5):
                 length = parse_go_duration(str(length)) if isinstance(length, str) else length
             except ValueError:
                 length = None
-            pause = {"reason": conditions[0].get("reason"), "by": "controller", "since": iso(since),
+            pause = {"reason": conditions[0].get("reason"), "by": "controller", "since": evidence.iso(since),
                      "seconds": round(now - since, 1) if since else None, "duration_s": length}
     canary_rs = [rs for rs in replicasets
                  if ((rs.get("metadata") or {}).get("labels") or {}).get("rollouts-pod-template-hash")
@@ -302,8 +247,8 @@ def from_rollout(ro, replicasets=(), analysisruns=(), now=None, history=5):
         terminal=bool(terminal), verdict=verdict, decided_by=decided_by,
         step=_step(s["current_step_index"], steps, bool(terminal and phase == "Healthy")),
         weight=weight, pause=pause, analysis=analysis, history=events,
-        started_at=iso(started) if started else None,
-        elapsed_s=round(ended_at - started, 1) if started else None, observed_at=iso(now))
+        started_at=evidence.iso(started) if started else None,
+        elapsed_s=round(ended_at - started, 1) if started else None, observed_at=evidence.iso(now))
 
 
 # --------------------------------------------------------------------------- the view
@@ -356,9 +301,9 @@ def render(status):
         lines.append(_row("weight", text))
     p = status["pause"]
     if p:
-        text = "paused for %s" % duration(p["seconds"]) if p["seconds"] is not None else "paused"
+        text = "paused for %s" % evidence.duration_text(p["seconds"]) if p["seconds"] is not None else "paused"
         if p["duration_s"]:
-            text += " of %s" % duration(p["duration_s"])
+            text += " of %s" % evidence.duration_text(p["duration_s"])
         text += "  %s" % (p["reason"] or "")
         if p["by"]:
             text += " (by %s)" % p["by"]
@@ -367,7 +312,7 @@ def render(status):
     if a:
         text = "%s  %s" % (a["phase"], a["name"] or "")
         if a["ago_s"] is not None:
-            text += "  %s ago" % duration(a["ago_s"])
+            text += "  %s ago" % evidence.duration_text(a["ago_s"])
         lines.append(_row("analysis", text))
         width = max([len(m["name"] or "") for m in a["metrics"]] + [4])
         vwidth = max([len(m["value"]) for m in a["metrics"]] + [1])
@@ -380,14 +325,14 @@ def render(status):
     if status["history"]:
         lines.append("history")
         for ev in status["history"]:
-            lines.append("  %s  %s" % (clock(ev.get("t") if ev.get("t") is not None else parse_time(ev.get("at"))),
+            lines.append("  %s  %s" % (evidence.clock(ev.get("t") if ev.get("t") is not None else parse_time(ev.get("at"))),
                                        ev["text"]))
     if status.get("freeze"):
         f = status["freeze"]
         lines.append(_row("freeze", "'%s' until %s" % (f["reason"], f["end"])))
     if status["elapsed_s"] is not None:
-        lines.append(_row("started", "%s ago" % duration(status["elapsed_s"]) if not status["terminal"]
-                          else "%s, took %s" % (status["started_at"], duration(status["elapsed_s"]))))
+        lines.append(_row("started", "%s ago" % evidence.duration_text(status["elapsed_s"]) if not status["terminal"]
+                          else "%s, took %s" % (status["started_at"], evidence.duration_text(status["elapsed_s"]))))
     if status["terminal"]:
         lines.append(_row("verdict", "%s%s" % (status["verdict"], " (decided by %s)" % status["decided_by"]
                                                if status["decided_by"] else "")))

@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import StateConflict, revision_of
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
@@ -184,7 +185,7 @@ def test_the_html_report_plots_the_weights_and_the_analysis_values():
     page = report_html.release_html(state)
     assert page.count("<svg") == 2  # the weight, and the one metric measured
     assert "v&lt;2&gt;" in page and "v<2>" not in page  # escaped
-    assert "time to detect 26.0 s" in page and "rolled back" in page
+    assert "time to detect 26s" in page and "rolled back" in page
     weights = state.weight_series()
     assert [w for _t, w in weights] == [0, 0, 10, 10, 25, 25, 0, 0]
     # the chart's points are the numbers the analysis measured, never parsed back from the display text
@@ -195,7 +196,7 @@ def test_the_html_report_plots_the_weights_and_the_analysis_values():
         report_html.release_html({"history": []})
     drill = report_html.drill_html({"target": "shop", "verdict": "passed", "time_to_detect_s": 4.2,
                                     "time_to_restore_s": 0.1})
-    assert "4.20 s" in drill and "2-minute target" in drill and 'class="good">passed' in drill
+    assert "4.2s" in drill and "2-minute target" in drill and 'class="good">passed' in drill
 
 
 def test_an_interrupted_release_resumes_where_it_stopped():
@@ -539,11 +540,11 @@ def test_on_failure_pause_holds_the_canary_at_its_weight_and_names_the_failed_ch
     state = r.run()  # no guard: the walker returns at once, the canary held
     assert state.phase == rel.PAUSED and not state.aborted and router.routing.canary_weight == 20
     assert state.verdict == "paused" and state.message.startswith(rel.FAILED_HELD)
-    assert "success-rate=0.71 (>= 0.95)" in state.message and "latency" not in state.message
+    assert "success-rate=0.71 not >= 0.95" in state.message and "latency" not in state.message
     assert "router_step action=abort" in state.message and "held at 20%" in state.message
     lines = state.timeline()
-    assert lines[2].startswith("latency-p95=0.1235 (< 0.25) success-rate=0.71 (>= 0.95): Failed; ")
-    assert lines[3].startswith("PAUSED: analysis Failed (success-rate=0.71 (>= 0.95)), held at 20%: router_step")
+    assert lines[2].startswith("latency-p95=0.1235 (< 0.25); success-rate=0.71 not >= 0.95: Failed - ")
+    assert lines[3].startswith("PAUSED: analysis Failed (success-rate=0.71 not >= 0.95), held at 20%: router_step")
     # a person's resume goes on past the failed analysis; the default still aborts
     person = rel.Release(router, clock=clock, sleep=clock.sleep)
     with person.operator():
@@ -587,8 +588,8 @@ def test_the_timeline_reads_as_the_operator_s_steps():
         "started v2 (over v1)", "25% set", "holding 1m04s at 25%", "success-rate=0.99: Successful", "100% set",
         "PROMOTED v2: 100% on it"]
     assert state.timeline()[-1].endswith("; 1m07s")
-    assert rel.describe_step({"pause": {}}) == "pause (until resumed)"
-    assert rel.describe_step({"analysis": {"templates": [{"templateName": "slo"}]}}) == "analysis slo"
+    assert evidence.step_text({"pause": {}}) == "pause (until resumed)"
+    assert evidence.step_text({"analysis": {"templates": [{"templateName": "slo"}]}}) == "analysis slo"
 
 
 def test_a_walk_by_steps_returns_when_it_holds_and_the_next_call_holds_with_the_guard():

@@ -1,5 +1,6 @@
 """status_view: one status, in the operator's vocabulary, from a release state or from a Rollout."""
 
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils import status_view as sv
 
 T0 = 1800000000.0  # 2027-01-15T08:00:00Z
@@ -19,16 +20,17 @@ def state(**fields):
 
 
 def test_numbers_are_rounded_for_a_person():
-    assert sv.number("[0.24249999999999997]") == "0.2425"  # as the release timeline rounds
-    assert sv.number([0.99]) == "0.99" and sv.number(12.0) == "12" and sv.number(3) == "3"
-    assert sv.number("[0.1, 0.2]") == "[0.1, 0.2]" and sv.number(None) == "-" and sv.number("NaN") == "NaN"
-    assert sv.number(float("nan")) == "NaN" and sv.number(0.000012345) == "1.234e-05"
+    number = evidence.number_text  # the one wording of a value, Argo's display strings read as numbers
+    assert number("[0.24249999999999997]") == "0.2425"  # as the release timeline rounds
+    assert number([0.99]) == "0.99" and number(12.0) == "12" and number(3) == "3"
+    assert number("[0.1, 0.2]") == "[0.1, 0.2]" and number(None) == "-" and number("NaN") == "NaN"
+    assert number(float("nan")) == "NaN" and number(0.000012345) == "1.234e-05"
 
 
 def test_durations_and_steps_read_short():
-    assert [sv.duration(s) for s in (None, 0, 42, 192, 3840)] == ["-", "0.0s", "42s", "3m12s", "1h04m"]
-    assert [sv.step_text(s) for s in STEPS] == ["setWeight 10", "pause 2m00s", "analysis slo",
-                                                "pause (until promoted)", "setWeight 100"]
+    assert [evidence.duration_text(s) for s in (None, 0, 42, 192, 3840)] == ["-", "0.0s", "42s", "3m12s", "1h04m"]
+    assert [evidence.step_text(s) for s in STEPS] == ["setWeight 10", "pause 2m00s", "analysis slo",
+                                                      "pause (until resumed)", "setWeight 100"]
 
 
 def test_a_timed_pause_of_the_plan_says_how_long_of_how_long():
@@ -77,7 +79,7 @@ def test_a_guard_trip_is_the_last_analysis():
         "conditions": {"error-rate": {"failure": "result[0] > 0.1"}}}]
     st = sv.from_release_state(state(history=history), "checkout", "nginx", (90, 10), now=T0 + 31)
     assert st["analysis"]["name"] == "guard" and st["analysis"]["metrics"] == [
-        {"name": "error-rate", "value": "0.31", "condition": "fails > 0.1", "verdict": "Failed"}]
+        {"name": "error-rate", "value": "0.31", "condition": "not > 0.1", "verdict": "Failed"}]
 
 
 def test_no_state_is_said_and_ends_a_watch():
@@ -107,7 +109,7 @@ def test_an_aborted_rollout_says_the_message_and_ends_the_watch():
     st = sv.from_rollout(rollout({"currentStepIndex": 2, "abort": True, "phase": "Degraded", "message": message,
                                   "abortedAt": "2027-01-15T08:05:00Z"}), now=T0 + 400)
     assert st["terminal"] is True and st["verdict"] == "rolled_back" and st["decided_by"] == "analysis"
-    assert st["history"] == [{"at": "2027-01-15T08:05:00Z", "t": T0 + 300, "text": "aborted"}]
+    assert st["history"] == [{"at": "2027-01-15T08:05:00.000Z", "t": T0 + 300, "text": "aborted"}]
     assert "phase      Degraded - %s" % message in sv.render(st)
 
 

@@ -17,10 +17,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (  # noqa: F401
-    DEFAULT_WEIGHTS, STRATEGIES, ReleaseError, bluegreen_plan, default_plan, describe_step, pause_seconds,
+    DEFAULT_WEIGHTS, STRATEGIES, ReleaseError, bluegreen_plan, default_plan, pause_seconds,
     validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (  # noqa: F401
-    DEGRADED, FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, duration, summarize)
+    DEGRADED, FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, summarize)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.walker import (  # noqa: F401
     Frozen, Interrupted, Release)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import (  # noqa: F401

@@ -84,15 +84,3 @@ def pause_seconds(duration):
     if not 0 <= seconds < 366 * 86400:
         raise ValueError("must be from 0 to a year")
     return seconds
-
-
-def describe_step(step):
-    """'setWeight 25', 'pause 30s', 'pause (until resumed)', 'analysis' or 'analysis success-rate, latency'."""
-    kind = next(iter(step))
-    if kind == "setWeight":
-        return "setWeight %s" % step[kind]
-    if kind == "pause":
-        duration = (step[kind] or {}).get("duration")
-        return "pause %s" % duration if duration is not None else "pause (until resumed)"
-    names = [t.get("templateName") or t.get("clusterTemplateName") for t in (step[kind] or {}).get("templates") or []]
-    return "analysis %s" % ", ".join(n for n in names if n) if any(names) else "analysis"

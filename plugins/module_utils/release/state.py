@@ -14,19 +14,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import datetime
-import re
 
+from ansible_collections.progressive.delivery.plugins.module_utils.evidence import (  # noqa: F401
+    FAILED_HELD, duration_text, event_text, iso)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import thresholds as expr_thresholds
 
 PROGRESSING, PAUSED, HEALTHY, DEGRADED = "Progressing", "Paused", "Healthy", "Degraded"
 FAILING = ("Failed", "Error")
-FAILED_HELD = "AnalysisFailedHeld"  # the message of a release held at its weight by on_failure: pause
 STATE_FORMAT = 2  # 2: analysis numbers beside the display values
-
-
-def iso(t):
-    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def summarize(metrics):
@@ -184,114 +179,5 @@ class ReleaseState(object):
     def timeline(self, since_t=None):
         """What happened since ``since_t`` (all of it without), one line an event, as an operator reads it:
         weights, analysis values against their thresholds, the verdict, and the time since the start."""
-        lines = []
-        for ev in self.history:
-            if since_t is not None and ev["t"] < since_t:
-                continue
-            line = describe_event(ev)
-            if line:
-                lines.append("%s; %s" % (line, duration(self.elapsed(ev["t"]))))
-        return lines
-
-
-def duration(seconds):
-    """1h02m, 3m04s, 12s, 0.4s."""
-    seconds = max(0.0, float(seconds or 0))
-    if seconds < 10:
-        return "%.1fs" % seconds
-    s = int(round(seconds))
-    if s < 60:
-        return "%ds" % s
-    if s < 3600:
-        return "%dm%02ds" % (s // 60, s % 60)
-    return "%dh%02dm" % (s // 3600, (s % 3600) // 60)
-
-
-def rounded(value):
-    """A measured value for display: numbers to 4 significant digits, one-element lists unwrapped."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, (int, float)):
-        return "%.4g" % value
-    if isinstance(value, list):
-        return "[%s]" % ", ".join(rounded(v) for v in value)
-    return str(value)
-
-
-_COMPARISON = re.compile(r"result(?:\[\d+\])?\s*(>=|<=|==|!=|<|>)\s*(-?[\d.]+(?:[eE][-+]?\d+)?)")
-
-
-def brief_condition(conditions):
-    """'>= 0.99' from successCondition 'len(result) > 0 && result[0] >= 0.99', 'fails > 0.05' from a
-    failureCondition; the text itself (shortened) when it compares otherwise. Display only: never evaluated."""
-    out = []
-    for kind in ("success", "failure"):
-        source = (conditions or {}).get(kind)
-        if not source:
-            continue
-        found = ["%s %s" % m for m in _COMPARISON.findall(source)]
-        text = " and ".join(found) if found else (source if len(source) <= 60 else source[:57] + "...")
-        out.append(text if kind == "success" else "fails %s" % text)
-    return "; ".join(out)
-
-
-def checks(ev, only=None):
-    """'name=value (threshold)' of each metric of an analysis event (only those in phase ``only``, if given)."""
-    out = []
-    phases = ev.get("phases") or {}
-    for name in sorted(ev.get("values") or {}):
-        if only and phases.get(name) != only:
-            continue
-        number = (ev.get("numbers") or {}).get(name)
-        shown = rounded(number if number is not None else ev["values"][name])
-        brief = brief_condition((ev.get("conditions") or {}).get(name))
-        out.append("%s=%s%s" % (name, shown, " (%s)" % brief if brief else ""))
-    return " ".join(out)
-
-
-def failed_checks(ev):
-    return checks(ev, only="Failed") or checks(ev)
-
-
-def describe_event(ev):
-    """One event as a line of the timeline, or None for the bookkeeping ones."""
-    name = ev["event"]
-    if name == "started":
-        return "started %s (over %s)" % (ev.get("canary_version"), ev.get("stable_version"))
-    if name == "set_weight":
-        return "%s%% set%s" % (ev.get("weight"), " by %s" % ev["by"] if ev.get("manual") else "")
-    if name == "pause":
-        return "holding %s%s" % (duration(ev.get("seconds")), " at %s%%" % ev["weight"] if "weight" in ev else "")
-    if name == "traffic":
-        if ev.get("error"):
-            return "%s%% set, split not measured (%s)" % (ev.get("weight"), ev["error"])
-        if ev.get("canary_share") is None:
-            return "%s%% set, no requests measured" % ev.get("weight")
-        return "%s%% set, %.1f%% measured of %d requests" % (ev.get("weight"), 100 * ev["canary_share"],
-                                                             ev.get("requests") or 0)
-    if name == "analysis":
-        line = checks(ev)
-        return "%s: %s" % (line, ev.get("phase")) if line else "analysis: %s %s" % (ev.get("phase"), ev.get("message"))
-    if name == "guard_tripped":
-        last = (ev.get("measurements") or [{}])[-1]
-        return "guard: %s=%s failed %d in a row" % (ev.get("metric"), rounded(last.get("value")),
-                                                    len(ev.get("measurements") or []))
-    if name == "paused":
-        why = {"CanaryPauseStep": "a pause without duration: waiting for a person (router_step action=resume)",
-               "InconclusiveAnalysisRun": "analysis Inconclusive: waiting for a person (router_step action=resume "
-                                          "or abort)",
-               FAILED_HELD: "analysis Failed (%s), held at %s%%: router_step action=abort or resume" % (
-                   ev.get("failed"), ev.get("weight"))}.get(ev.get("reason"))
-        return "PAUSED: %s" % (why or "%s%s" % (ev.get("reason"), " by %s" % ev["by"] if ev.get("by") else ""))
-    if name == "resumed":
-        return "resumed%s" % (" by %s" % ev["by"] if ev.get("by") else "")
-    if name == "aborted":
-        return "ROLLED BACK by %s: %s (restored in %ss)" % (
-            ev.get("by") or "analysis", ev.get("reason"), ev.get("time_to_restore_s"))
-    if name == "promoted":
-        return "PROMOTED %s: 100%% on it%s" % (ev.get("version"), " (by %s)" % ev["by"] if ev.get("by") else "")
-    if name in ("step_skipped", "retried", "walker_taken_over", "walker_stopped"):
-        return "%s%s" % (name.replace("_", " "), " by %s" % ev["by"] if ev.get("by") else "")
-    return None
+        return ["%s; %s" % (event_text(ev), duration_text(self.elapsed(ev["t"])))
+                for ev in self.history if since_t is None or ev["t"] >= since_t]

@@ -16,14 +16,15 @@ __metaclass__ = type
 import contextlib
 import time
 
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils.failpoints import failpoint
 from ansible_collections.progressive.delivery.plugins.module_utils.guard import GuardTripped
 from ansible_collections.progressive.delivery.plugins.module_utils.release.decisions import Decisions
 from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
-    ReleaseError, describe_step, pause_seconds, validate_plan)
+    ReleaseError, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState, failed_checks)
+    FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
     LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
@@ -343,7 +344,7 @@ class Release(Decisions):
         found = st.record_analysis(index, verdict, self.clock())
         if verdict["phase"] == "Failed" and self.on_failure == "pause":
             # Argo Rollouts #2866: a person looks before anything rolls back; the guard still aborts on evidence
-            checks = failed_checks(found)
+            checks = evidence.failed_metrics_text(found)
             st.update(phase=PAUSED, message="%s: analysis Failed at step %d (%s); held at %d%%. Look, then "
                       "router_step action=abort to roll back, or action=resume to go on" % (
                           FAILED_HELD, index, checks or verdict.get("message", ""), st.canary_weight))
@@ -381,7 +382,7 @@ class Release(Decisions):
     def fail_safe(self, error):
         """An error in the middle of a walk: never leave the canary serving unattended."""
         st = self.state
-        where = "step %d (%s)" % (st.step_index, describe_step(self.steps[st.step_index])) \
+        where = "step %d (%s)" % (st.step_index, evidence.step_text(self.steps[st.step_index])) \
             if st.step_index < len(self.steps) else "the promotion"
         reason = "error at %s: %s: %s" % (where, type(error).__name__, error)
         with self.store.mutex():
