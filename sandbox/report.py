@@ -11,6 +11,7 @@ import sys
 # the collection's own chart code, shared with the release and drill reports of the roles, imported as the
 # collection (make demo lays the repository out as .build/collections/ansible_collections/progressive/delivery)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "collections"))
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.progressive.delivery.plugins.module_utils.report_html import (  # noqa: E402
     page, svg_plot)  # pylint: disable=wrong-import-position
 
@@ -19,13 +20,14 @@ def timeline_lines(release):
     lines = ["", "release %s -> %s: %s" % (release["stable_version"], release["version"], release["verdict"].upper()),
              "  %7s  %-22s %7s %9s  %-40s %s" % ("elapsed", "step", "weight", "measured", "analysis", "verdict")]
     for row in release["timeline"]:
-        lines.append("  %6.1fs  %-22s %7s %9s  %-40s %s" % (
-            row["elapsed_s"], row["step"], "" if row.get("weight") is None else "%d%%" % row["weight"],
+        lines.append("  %7s  %-22s %7s %9s  %-40s %s" % (
+            evidence.duration_text(row["elapsed_s"]), row["step"], "" if row.get("weight") is None else "%d%%" % row["weight"],
             "" if row.get("measured_canary_share") is None else "%.1f%%" % (100 * row["measured_canary_share"]),
             row.get("analysis", "")[:40], row.get("verdict", "")))
     if release["verdict"] == "rolled_back":
-        lines.append("  detected in %.1fs after the canary's first request, all traffic back on stable %.2fs later"
-                     % (release["time_to_detect_s"], release["time_to_restore_s"]))
+        lines.append("  detected in %s after the canary's first request, all traffic back on stable %s later"
+                     % (evidence.duration_text(release["time_to_detect_s"]),
+                        evidence.duration_text(release["time_to_restore_s"])))
     return lines
 
 

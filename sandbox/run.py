@@ -105,15 +105,6 @@ def error_rate(version):
     return rate
 
 
-def compact(number, display):
-    """0.024249 -> '0.0242' for the timeline; the display value when the measurement is not one number."""
-    if isinstance(number, list) and len(number) == 1:
-        number = number[0]
-    if isinstance(number, (int, float)) and not isinstance(number, bool):
-        return "%.3g" % number
-    return str(display)
-
-
 def describe_release(state, gen, t0, t1):
     """Timeline rows, per-step results and plot series from the state's history and the load records."""
     history = state.history
@@ -134,7 +125,8 @@ def describe_release(state, gen, t0, t1):
             row.update(step="pause %gs" % event["seconds"])
         elif event["event"] == "analysis":
             numbers = event.get("numbers") or {}
-            values = " ".join("%s=%s" % (k, compact(numbers.get(k), v)) for k, v in sorted((event.get("values") or {}).items()))
+            values = " ".join("%s=%s" % (k, report.evidence.number_text(numbers[k] if numbers.get(k) is not None else v))
+                              for k, v in sorted((event.get("values") or {}).items()))
             row.update(step="analysis", analysis=values, verdict=event["phase"])
             if steps:
                 steps[-1]["analysis_phase"] = event["phase"]

@@ -16,7 +16,6 @@ import json
 import math
 import time
 
-from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, comparisons, evaluate_condition
 
 SIGNIFICANT = 4  # digits of a measured value in reports: 0.24249999999999997 reads 0.2425
@@ -175,8 +174,8 @@ def guard_text(event):
 
 
 def step_text(step):
-    """A plan step, short, as the live lines, the watch and the JUnit cases name it: setWeight 20, pause 2m00s,
-    pause (until resumed), analysis slo."""
+    """A plan step, short, as the live lines, the watch and the JUnit cases name it: setWeight 20, pause 2m (a
+    duration as the plan writes it; seconds as a duration), pause (until resumed), analysis slo."""
     if not step:
         return ""
     if "setWeight" in step:
@@ -185,11 +184,7 @@ def step_text(step):
         length = (step.get("pause") or {}).get("duration")
         if length is None:
             return "pause (until resumed)"
-        try:
-            return "pause %s" % duration_text(length if isinstance(length, (int, float)) else
-                                              parse_go_duration(str(length)))
-        except ValueError:
-            return "pause %s" % length
+        return "pause %s" % (duration_text(length) if isinstance(length, (int, float)) else length)
     if "analysis" in step:
         names = [t.get("templateName") or t.get("clusterTemplateName")
                  for t in (step.get("analysis") or {}).get("templates") or []]

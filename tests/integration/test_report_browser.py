@@ -196,7 +196,7 @@ def test_a_rolled_back_release_writes_junit_ci_reads_and_reports_a_browser_rende
     verdict = cases[-1].find("failure")
     assert verdict.get("message").startswith("rolled back: success-rate=") and verdict.get("type") == "RolledBack"
     out_text = suite.find("system-out").text
-    assert out_text.startswith("release pay v1 -> v3: ROLLED BACK in ") and "set_weight" in out_text
+    assert out_text.startswith("release pay v1 -> v3: ROLLED BACK in ") and "% set" in out_text
 
     # the HTML report, and a drill report of the same release, in a real browser
     assert_renders_with_charts(browser, workdir, paths["html"], charts=1 + len(

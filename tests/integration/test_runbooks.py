@@ -8,6 +8,7 @@ import uuid
 
 import controller
 import harness
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 
 PLAYBOOKS = os.path.join(harness.ROOT, "playbooks")
 
@@ -132,7 +133,7 @@ def test_rollback_drill_on_the_sandbox_measures_and_reports(playbook, kube, tmp_
         report = json.load(f)
     with open(os.path.join(str(tmp_path / "reports"), files[-1].replace(".json", ".html"))) as f:
         page = f.read()
-    assert "%.2f s" % report["time_to_detect_s"] in page and "2-minute target" in page
+    assert evidence.duration_text(report["time_to_detect_s"]) in page and "2-minute target" in page
     assert report["verdict"] == "passed" and report["rolled_back_without_a_human"] is True
     assert 0 < report["time_to_detect_s"] < 30 and 0 <= report["time_to_restore_s"] < 5
     assert 0.95 <= report["availability"] < 1.0  # the bad canary did fail some requests, within the SLO
@@ -233,6 +234,6 @@ def test_canary_release_annotates_start_and_rollback_and_writes_its_report(playb
     assert report["step_results"][0]["analysis_phase"] == "Failed" and report["history"][0]["event"] == "started"
     with open(os.path.join(str(tmp_path), names[0])) as f:
         page = f.read()
-    assert page.count("<svg") >= 2 and "rolled back" in page and "time to detect %s s" % report["time_to_detect_s"] in page
+    assert page.count("<svg") >= 2 and "rolled back" in page and "time to detect %s" % evidence.duration_text(report["time_to_detect_s"]) in page
     # the start annotation carries the time the release started, from its history
     assert grafana.annotations[0]["body"]["time"] == int(report["history"][0]["t"] * 1000)

@@ -29,18 +29,18 @@ def test_numbers_are_rounded_for_a_person():
 
 def test_durations_and_steps_read_short():
     assert [evidence.duration_text(s) for s in (None, 0, 42, 192, 3840)] == ["-", "0.0s", "42s", "3m12s", "1h04m"]
-    assert [evidence.step_text(s) for s in STEPS] == ["setWeight 10", "pause 2m00s", "analysis slo",
+    assert [evidence.step_text(s) for s in STEPS] == ["setWeight 10", "pause 2m", "analysis slo",
                                                       "pause (until resumed)", "setWeight 100"]
 
 
 def test_a_timed_pause_of_the_plan_says_how_long_of_how_long():
     st = sv.from_release_state(state(), "checkout", "nginx", (90, 10), now=T0 + 44)
     assert st["phase"] == "Progressing" and st["step"] == {"index": 1, "number": 2, "count": 5,
-                                                           "text": "pause 2m00s"}
+                                                           "text": "pause 2m"}
     assert st["weight"] == {"set": 10, "actual": 10} and st["terminal"] is False and st["elapsed_s"] == 44
     lines = sv.render(st)
     assert "pause      paused for 42s of 2m00s  pause step" in lines
-    assert "step       2/5  pause 2m00s" in lines and "versions   v1 -> v2" in lines
+    assert "step       2/5  pause 2m" in lines and "versions   v1 -> v2" in lines
     assert lines[-1] == "started    44s ago"
 
 
