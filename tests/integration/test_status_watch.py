@@ -232,7 +232,7 @@ def test_the_watch_shows_a_rollout_mid_canary_with_its_analysis(kube, tmp_path):
     view, status = lines_of(result), result["status"]
     assert status["path"] == "argo_rollouts" and status["phase"] == "Paused"
     assert "versions   registry.local/shop:1 -> registry.local/shop:2" in view
-    assert "step       3/5  pause (until promoted)" in view
+    assert "step       3/5  pause (until resumed)" in view
     assert "set 20%  actual 20%" in view
     assert "paused for 1m3" in view and "CanaryPauseStep" in view  # 90 s and the time the playbook took
     metrics = dict((m["name"], m) for m in status["analysis"]["metrics"])
@@ -411,7 +411,7 @@ def test_the_status_of_a_release_on_a_kubernetes_router_comes_from_its_configmap
     result = [t for t in tasks if t["_task"].startswith("Status of")][0]["results"][0]
     view = lines_of(result)
     assert "release    %s (istio router)" % name in view and "phase      Paused - CanaryPauseStep" in view
-    assert "step       2/3  pause (until promoted)" in view and "set 40%  actual 40%" in view
+    assert "step       2/3  pause (until resumed)" in view and "set 40%  actual 40%" in view
     assert "paused for " in view and result["changed"] is False
     rc, tasks, _out = harness.run_playbook(STATUS, str(tmp_path), env=env, check=True, extra_vars=dict(
         release=name, router="istio", kubernetes_target=target))
