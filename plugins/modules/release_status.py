@@ -140,7 +140,8 @@ status:
       type: dict
     analysis:
       description: The last analysis - C(name), C(phase), C(message), C(at), C(ago_s) and C(metrics), each with
-        C(name), C(value) (rounded), C(condition) and C(verdict).
+        C(name), C(value) (rounded), C(condition) (the thresholds it must meet, C(< 0.05), C(not > 1)) and
+        C(verdict).
       type: dict
     history:
       description: The last events, each C(at), C(t) (epoch) and C(text).
@@ -164,7 +165,7 @@ lines:
     - "release    checkout (nginx router)"
     - "versions   v1 -> v2"
     - "phase      Progressing"
-    - "step       2/5  pause 2m00s"
+    - "step       2/5  pause 2m"
     - "weight     set 30%  actual 30%"
     - "pause      paused for 42s of 2m00s  pause step"
     - "started    48s ago"
