@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, progressive.delivery contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a release's analyses found, as short text people read: rounded values beside the thresholds they met
-or missed (``success-rate=0.733 not >= 0.99``), one line per analysis, and one summary line per release.
+"""The release's words, in one place: how a measured value, a duration, a metric against its thresholds, a plan
+step and a timeline event read (``success-rate=0.7333 not >= 0.99``, ``3m04s``, ``pause (until resumed)``),
+one line per analysis, and one summary line per release.
 
-The HTML report, the JUnit report and the playbook output say the same thing in the same words; the values
-come from the release state (``ReleaseState`` history), never parsed back from display text."""
+The live playbook lines (ReleaseState.timeline), the status watch (status_view), the HTML report and the JUnit
+report all say them through here; the values come from the release state (``ReleaseState`` history), never
+parsed back from display text (Argo's ``[0.99]`` display strings are read as the numbers they hold)."""
 
 from __future__ import absolute_import, division, print_function
 
