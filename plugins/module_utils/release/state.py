@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.progressive.delivery.plugins.module_utils.evidence import (  # noqa: F401
+from ansible_collections.progressive.delivery.plugins.module_utils.evidence import (  # noqa: F401 pylint: disable=unused-import
     FAILED_HELD, duration_text, event_text, iso)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import thresholds as expr_thresholds
 
