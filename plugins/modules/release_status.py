@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: release_status
 short_description: Where a release stands, on either path, as C(kubectl argo rollouts get rollout) shows it
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - progressive.delivery contributors (@progressive-delivery)
 description:

@@ -88,9 +88,9 @@ def test_the_plan_on_the_sandbox_twice(playbook, kube, tmp_path, grafana):
                                                                 % port)
     assert said(first, "Phase 6 - The SLO gates")[0].startswith("gates Successful on v2: success-rate=")
     assert [t["msg"] for t in first if t["_task"] == "Report the release of shop"] == [
-        "v2: promoted (stable 0% / canary 100%)"]
+        "v2: promoted, it serves 100%"]
     assert [t["msg"] for t in second if t["_task"] == "Report the release of shop"] == [
-        "v2: already_stable (stable 100% / canary 0%)"]
+        "v2: already serves 100%"]
     # the release report, JSON, HTML and JUnit XML, named after the release's start (UTC)
     named = sorted(f for f in os.listdir(str(tmp_path / "reports")) if f.startswith("shop-v2-"))
     assert [n.rsplit(".", 1)[1] for n in named] == ["html", "json", "xml"]
