@@ -1,0 +1,96 @@
+"""The fleet release as data (issue 15): the wave plan validated with errors that name the fix, and the fleet's
+verdict - the first red stops later waves, same-wave targets held or aborted, promoted targets kept or rolled
+back, and targets done by an earlier run report no change."""
+
+import pytest
+
+from ansible_collections.progressive.delivery.plugins.module_utils import fleet
+
+PLAN = [["eu-canary"], ["eu-1", "eu-2"], ["us-1"]]
+
+
+def test_a_list_plan_is_kept_in_order():
+    assert fleet.build_plan(waves=PLAN) == PLAN
+    assert fleet.wave_sizes(PLAN) == [1, 2, 1]
+    assert fleet.ordered_targets(PLAN) == ["eu-canary", "eu-1", "eu-2", "us-1"]
+
+
+def test_a_plan_from_inventory_groups_follows_the_group_order():
+    groups = {"all": ["a", "b", "c"], "wave2": ["b", "c"], "wave1": ["a"]}
+    assert fleet.build_plan(wave_groups=["wave1", "wave2"], groups=groups) == [["a"], ["b", "c"]]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(waves=[["a"], ["b", "a"]]), "target 'a' is in wave 1 and in wave 2"),
+    (dict(waves=[["a"], []]), "wave 2 is empty"),
+    (dict(waves=[["a"], "b"]), "wave 2 must be a list of targets"),
+    (dict(waves=[["a", ""]]), "wave 1: a target must be an inventory host name"),
+    (dict(waves=[]), "no wave plan: set fleet_release_waves"),
+    (dict(wave_groups=["wave1", "nope"], groups={"wave1": ["a"], "all": ["a"]}),
+     "wave 2: unknown inventory group 'nope'; known groups: wave1"),
+    (dict(waves=[["a"]], wave_groups=["w"]), "not both"),
+])
+def test_a_bad_plan_is_refused_naming_the_wave_and_the_fix(kwargs, message):
+    with pytest.raises(fleet.FleetPlanError, match=message.replace("(", r"\(")):
+        fleet.build_plan(**kwargs)
+
+
+def test_every_target_green_is_a_promoted_fleet():
+    results = {"eu-canary": "promoted", "eu-1": "promoted", "eu-2": "promoted", "us-1": "promoted"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v2")
+    assert verdict["verdict"] == "promoted" and verdict["changed"] and verdict["stopped_at_wave"] is None
+    assert {t: e["runs"] for t, e in verdict["targets"].items()} == dict.fromkeys(results, "v2")
+    assert fleet.next_wave(PLAN, results) is None
+
+
+def test_the_first_red_stops_later_waves_and_keeps_promoted_targets_by_default():
+    results = {"eu-canary": "promoted", "eu-1": "rolled_back", "eu-2": "in_progress"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v3")
+    assert verdict["verdict"] == "stopped" and verdict["stopped_at_wave"] == 2
+    assert verdict["reason"] == "eu-1 failed in wave 2"
+    targets = verdict["targets"]
+    assert targets["eu-1"]["runs"] == "stable" and targets["eu-1"]["action"] == "rolled back by its own release"
+    assert targets["eu-2"]["action"] == "hold" and "fleet_release_on_same_wave=hold" in targets["eu-2"]["why"]
+    assert targets["eu-canary"]["action"] == "keep" and targets["eu-canary"]["runs"] == "v3"
+    assert "paged" in targets["eu-canary"]["why"]
+    assert targets["us-1"]["action"] == "not started" and "later waves do not start" in targets["us-1"]["why"]
+    assert fleet.next_wave(PLAN, results) == 2
+
+
+def test_configured_abort_and_rollback():
+    results = {"eu-canary": "promoted", "eu-1": "rolled_back", "eu-2": "paused"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v3", on_same_wave="abort", on_promoted="rollback")
+    targets = verdict["targets"]
+    assert (targets["eu-2"]["action"], targets["eu-2"]["runs"]) == ("abort", "stable")
+    assert (targets["eu-canary"]["action"], targets["eu-canary"]["runs"]) == ("roll back", "stable")
+
+
+def test_a_red_canary_wave_never_touches_the_next_waves():
+    verdict = fleet.fleet_verdict(PLAN, {"eu-canary": "rolled_back"}, "v3")
+    assert verdict["stopped_at_wave"] == 1
+    assert [verdict["targets"][t]["action"] for t in ("eu-1", "eu-2", "us-1")] == ["not started"] * 3
+
+
+def test_resume_targets_done_before_report_no_change():
+    results = dict.fromkeys(fleet.ordered_targets(PLAN), "already_stable")
+    verdict = fleet.fleet_verdict(PLAN, results, "v2")
+    assert verdict["verdict"] == "already_stable" and not verdict["changed"]
+    assert {e["action"] for e in verdict["targets"].values()} == {"no change"}
+    # half done: the first wave done before, the next one released now
+    verdict = fleet.fleet_verdict(PLAN, {"eu-canary": "already_stable", "eu-1": "promoted", "eu-2": "promoted"}, "v2")
+    assert verdict["verdict"] == "in_progress" and verdict["changed"]
+    assert verdict["targets"]["us-1"]["why"] == "its wave has not started yet"
+
+
+def test_bad_choices_and_unknown_verdicts_are_refused():
+    with pytest.raises(fleet.FleetPlanError, match="fleet_release_on_same_wave must be one of hold, abort"):
+        fleet.fleet_verdict(PLAN, {}, "v2", on_same_wave="ignore")
+    with pytest.raises(fleet.FleetPlanError, match="target 'eu-1': unknown release verdict 'great'"):
+        fleet.fleet_verdict(PLAN, {"eu-1": "great"}, "v2")
+
+
+def test_the_report_says_which_target_runs_which_version_and_why():
+    lines = fleet.summary_lines(fleet.fleet_verdict(PLAN, {"eu-canary": "rolled_back"}, "v3"))
+    assert lines[0] == "fleet release of v3: stopped - eu-canary failed in wave 1"
+    assert lines[2] == ("wave 2 eu-1: runs stable, not started - eu-canary failed in wave 1; later waves do not "
+                        "start")
