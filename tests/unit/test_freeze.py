@@ -50,6 +50,10 @@ def test_a_weekly_window_runs_past_midnight_in_its_offset():
     ([{"weekly": {"days": ["fri"], "start": "18:00", "end": "08:00", "utc_offset": "CET"}, "reason": "r"}],
      "offset such as"),
     ("2026-12-24", "must be a list"),
+    # YAML 1.1 reads unquoted 18:00 as 1080 and +10:00 as 600: the message says to quote them
+    ([{"weekly": {"days": ["fri"], "start": 1080, "end": "08:00"}, "reason": "r"}], r"got 1080 - an unquoted HH:MM"),
+    ([{"weekly": {"days": ["fri"], "start": "18:00", "end": "08:00", "utc_offset": 600}, "reason": "r"}],
+     r"quote it, '18:00'"),
 ])
 def test_bad_windows_are_refused_naming_the_window_and_field(windows, message):
     with pytest.raises(FreezeError, match=message):

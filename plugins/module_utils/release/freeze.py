@@ -50,12 +50,19 @@ def _instant(value, where):
     return t
 
 
+def _quote_hint(value):
+    """YAML 1.1 reads an unquoted 18:00 as the number 1080 (base 60): say so rather than only show 1080."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return " - an unquoted HH:MM in YAML is read as a number (18:00 is 1080): quote it, '18:00'"
+    return ""
+
+
 def _offset(value, where):
     if value in (None, "", "Z", "UTC"):
         return datetime.timezone.utc
     match = _OFFSET.match(str(value))
     if not match:
-        raise FreezeError("%s must be an offset such as +01:00 or -05:00 (or Z), got %r" % (where, value))
+        raise FreezeError("%s must be an offset such as +01:00 or -05:00 (or Z), got %r%s" % (where, value, _quote_hint(value)))
     sign, hours, minutes = match.groups()
     delta = datetime.timedelta(hours=int(hours), minutes=int(minutes))
     return datetime.timezone(-delta if sign == "-" else delta)
@@ -64,7 +71,7 @@ def _offset(value, where):
 def _clock(value, where):
     match = _CLOCK.match(str(value)) if value is not None else None
     if not match:
-        raise FreezeError("%s must be a time of day HH:MM (24 h), got %r" % (where, value))
+        raise FreezeError("%s must be a time of day HH:MM (24 h), got %r%s" % (where, value, _quote_hint(value)))
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
