@@ -222,6 +222,6 @@ def report(release, since_t=None):
                 canary_version=st.canary_version if st else None,
                 previous_stable_version=st.previous_stable if st else None,
                 started_t=(st.events("started") or [{}])[0].get("t") if st else None,
-                finished_t=(st.events("aborted", "promoted") or [{}])[-1].get("t") if st else None,
+                finished_t=(st.decision() or {}).get("t") if st else None,
                 decided_by=st.decided_by() if st else None,
                 progress=progress(release, since_t))

@@ -243,6 +243,25 @@ def test_retry_starts_an_aborted_release_from_step_zero():
     assert router.routing.canary_weight == 0 and router.routing.active is True
 
 
+def test_a_retried_release_is_decided_by_its_current_attempt_only():
+    # the old attempt's abort stays in the history, but it no longer says who decided, nor when it finished
+    from ansible_collections.progressive.delivery.plugins.module_utils import controller
+    router = MemoryRouter()
+    plan = [{"setWeight": 20}, {"analysis": {}}, {"pause": {}}, {"setWeight": 100}]
+    r = make(plan=plan, analyze=verdicts("Failed", "Successful"), router=router)
+    r.begin("v1", "v2")
+    assert r.run().decided_by() == "analysis" and controller.report(r)["finished_t"] is not None
+    r.retry(by="erin")
+    state = r.run()  # held at the pause of the new attempt
+    assert state.phase == rel.PAUSED and state.events("aborted") and state.decision() is None
+    result = controller.report(r)
+    assert result["decided_by"] is None and result["finished_t"] is None
+    r.resume()
+    state = r.run()
+    assert state.phase == rel.HEALTHY and state.decided_by() == "plan"
+    assert controller.report(r)["finished_t"] == state.events("promoted")[-1]["t"]
+
+
 def test_bluegreen_needs_approval_and_never_splits():
     router = MemoryRouter()
     with pytest.raises(rel.ReleaseError, match="approve"):

@@ -16,7 +16,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.progressive.delivery.plugins.module_utils.evidence import (  # noqa: F401 pylint: disable=unused-import
-    FAILED_HELD, duration_text, event_text, iso)
+    FAILED_HELD, attempt, duration_text, event_text, iso)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import thresholds as expr_thresholds
 
 PROGRESSING, PAUSED, HEALTHY, DEGRADED = "Progressing", "Paused", "Healthy", "Degraded"
@@ -160,12 +160,18 @@ class ReleaseState(object):
                     out.setdefault(name, set()).update(expr_thresholds(source))
         return dict((name, sorted(found)) for name, found in out.items())
 
+    def decision(self):
+        """The event that ended the current attempt (aborted or promoted), or None while it goes on: after
+        router_step action=retry the old attempt's end is history, not the verdict."""
+        ended = [ev for ev in attempt(self.history) if ev["event"] in ("aborted", "promoted")]
+        return ended[-1] if ended else None
+
     def decided_by(self):
         """Who ended the release: analysis, guard, a person (user@host), or None while it goes on."""
-        ended = self.events("aborted", "promoted")
+        ended = self.decision()
         if not ended:
             return None
-        return ended[-1].get("by") or ("analysis" if ended[-1]["event"] == "aborted" else "plan")
+        return ended.get("by") or ("analysis" if ended["event"] == "aborted" else "plan")
 
     def events(self, *names):
         return [ev for ev in self.history if ev["event"] in names]
