@@ -139,15 +139,22 @@ def page(title, body, summary=None, bad=False):
 seconds = evidence.seconds
 
 
+class _Cell(str):
+    """A table cell built here, already escaped. Its type marks it, not its text: a metric name or message
+    that happens to start with "<td" is still escaped."""
+
+
 def _table(headers, rows):
     return '<div class="scroll"><table><tr>%s</tr>%s</table></div>' % (
         "".join("<th>%s</th>" % _e(h) for h in headers),
-        "".join("<tr>%s</tr>" % "".join(cell if cell.startswith("<td") else "<td>%s</td>" % _e(cell) for cell in row)
+        "".join("<tr>%s</tr>" % "".join(cell if isinstance(cell, _Cell) else "<td>%s</td>" % _e(cell)
+                                        for cell in row)
                 for row in rows))
 
 
 def _phase_cell(phase):
-    return '<td class="%s">%s</td>' % ("bad" if phase in ("Failed", "Error") else "good" if phase else "", _e(phase))
+    return _Cell('<td class="%s">%s</td>' % ("bad" if phase in ("Failed", "Error") else "good" if phase else "",
+                                             _e(phase)))
 
 
 def release_charts(state):

@@ -4,6 +4,7 @@ Releases are walked by the real walker on test_release's in-memory router (simul
 rendered in a real browser in tests/integration/test_report_browser.py."""
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -67,6 +68,14 @@ def test_a_rollback_report_has_a_summary_first_and_charts_with_points_axes_and_t
     assert not re.search(r"<script|<link|<img|@import|url\(", page)
     assert [u for u in re.findall(r"https?://[^\"' ]+", page) if u != "http://www.w3.org/2000/svg"] == []
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+
+
+def test_a_metric_named_like_a_table_cell_is_text_not_html():
+    # metric names and messages come from the user's analysis: a name that looks like a cell must stay text
+    state = json.loads(json.dumps(walked(25).to_dict()).replace("success-rate", "<td><b>x</b>"))
+    page = report_html.release_html(state)
+    assert "<b>x</b>" not in page and "&lt;td&gt;&lt;b&gt;x&lt;/b&gt;" in page
+    assert re.search(r'<td class="bad">Failed</td>', page)  # the verdict cells are still built as cells
 
 
 def test_a_single_measurement_draws_a_marker_and_no_empty_line():
