@@ -35,9 +35,10 @@ def task(module, options, name=None):
             % (name or module, module, json.dumps(options)))
 
 
-def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None):
+def run_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, expect_rc=None,
+                 inventory="localhost,"):
     """Run ansible-playbook on localhost; return (rc, [task results of the one host], raw output)."""
-    return start_playbook(playbook_text, workdir, extra_vars, check, diff, env).result(expect_rc)
+    return start_playbook(playbook_text, workdir, extra_vars, check, diff, env, inventory).result(expect_rc)
 
 
 class RunningPlaybook(object):
@@ -72,13 +73,14 @@ class RunningPlaybook(object):
         return self.proc.returncode, tasks, stdout + stderr
 
 
-def start_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None):
-    """Start ansible-playbook on localhost in the background; a RunningPlaybook."""
+def start_playbook(playbook_text, workdir, extra_vars=None, check=False, diff=False, env=None, inventory="localhost,"):
+    """Start ansible-playbook on localhost in the background; a RunningPlaybook. ``inventory`` (a file) adds
+    hosts beside localhost - the targets of a fleet release, local connections with their own host vars."""
     ensure_collection_path()
     path = os.path.join(workdir, "playbook-%d.yml" % int(time.time() * 1000000))
     with open(path, "w") as f:
         f.write(playbook_text)
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
             "-c", "local", path, "-e", "ansible_python_interpreter=%s" % sys.executable]
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
