@@ -13,7 +13,7 @@ __metaclass__ = type
 
 # canary_release's verdicts (roles/canary_release/meta/argument_specs.yml, pd_verdict), sorted by what they mean
 GREEN = ("promoted", "already_stable")
-RED = ("rolled_back", "error", "refused")
+RED = ("rolled_back", "error", "refused", "unhealthy")  # unhealthy: promoted, then red during the soak
 STILL_RELEASING = ("in_progress", "paused")
 
 SAME_WAVE_ACTIONS = ("hold", "abort")
@@ -112,7 +112,9 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
         for target in wave:
             verdict = results.get(target)
             entry = {"wave": index, "verdict": verdict or "not_started"}
-            if verdict in RED:
+            if verdict == "unhealthy":
+                entry.update(runs=version, action="page", why="promoted, then its analysis failed during the soak")
+            elif verdict in RED:
                 entry.update(runs="stable", action="rolled back by its own release",
                              why="its analysis or release failed: %s" % verdict)
             elif verdict in GREEN:

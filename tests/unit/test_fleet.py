@@ -94,3 +94,10 @@ def test_the_report_says_which_target_runs_which_version_and_why():
     assert lines[0] == "fleet release of v3: stopped - eu-canary failed in wave 1"
     assert lines[2] == ("wave 2 eu-1: runs stable, not started - eu-canary failed in wave 1; later waves do not "
                         "start")
+
+
+def test_a_target_red_during_the_soak_stops_the_fleet_and_pages():
+    results = {"eu-canary": "unhealthy"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v2")
+    assert verdict["stopped_at_wave"] == 1 and verdict["verdict"] == "stopped"
+    assert verdict["targets"]["eu-canary"]["runs"] == "v2" and verdict["targets"]["eu-canary"]["action"] == "page"

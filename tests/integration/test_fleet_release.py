@@ -1,0 +1,169 @@
+"""A fleet release (issue 15) on a sandbox fleet of 3 targets on 127.0.0.1 - each its own real nginx and its own
+app processes, one real Prometheus: a bad version is rolled back in wave 1 and never reaches wave 2 (its nginx
+never routes to a v3 pool); a good version reaches every target wave by wave; re-running it changes nothing."""
+
+import json
+import os
+
+import harness
+
+SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
+PLAY = "- name: fleet\n  ansible.builtin.import_playbook: %s\n" % os.path.join(
+    harness.ROOT, "playbooks", "fleet_release.yml")
+TARGETS = ("t1", "t2", "t3")
+WAVES = [["t1"], ["t2", "t3"]]
+VERSIONS = {"v1": {}, "v2": {}, "v3": dict(error_rate=0.5)}
+
+
+class Fleet(object):
+    """Per target: its own nginx and apps v1 (stable), v2 (good), v3 (bad); one Prometheus scraping all apps."""
+
+    def __init__(self, workdir):
+        self.started, self.apps, self.nginx, self.ports = [], {}, {}, {}
+        try:
+            for target in TARGETS:
+                for version, behaviour in VERSIONS.items():
+                    self.apps[target, version] = self._keep(harness.DemoApp(version=version, load_rps=0, **behaviour))
+            self.prometheus = self._keep(harness.Prometheus(
+                [{"job": "%s-%s" % key, "address": "127.0.0.1:%d" % app.port,
+                  "labels": {"app": "fleet", "target": key[0]}} for key, app in self.apps.items()],
+                os.path.join(workdir, "prometheus")))
+            self.prometheus.wait_for_data('count(up{app="fleet"} == 1) == %d' % len(self.apps), timeout=90)
+            for target in TARGETS:
+                self.nginx[target] = self._keep(harness.Nginx(os.path.join(workdir, target)))
+                self.ports[target] = harness.free_port()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _keep(self, proc):
+        self.started.append(proc)
+        return proc
+
+    def pool(self, target, version):
+        return "127.0.0.1:%d" % self.apps[target, version].port
+
+    def nginx_options(self, target, canary):
+        return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
+                    stable=[self.pool(target, "v1")], canary=[self.pool(target, canary)])
+
+    def inventory(self, path):
+        """Each target an inventory host with its own canary_release_* host vars; the canary pool follows the
+        version the fleet releases."""
+        hosts = {}
+        for target in TARGETS:
+            nginx = dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
+                         stable=[self.pool(target, "v1")],
+                         canary=["{{ fleet_pools[fleet_release_version] }}"])
+            hosts[target] = {
+                "fleet_pools": {v: self.pool(target, v) for v in ("v2", "v3")},
+                "canary_release_name": "shop", "canary_release_stable_version": "v1",
+                "canary_release_weights": [50], "canary_release_pause": "2s",
+                "canary_release_analysis": {"template_file": SLO},
+                "canary_release_prometheus_url": self.prometheus.url, "canary_release_nginx": nginx}
+        with open(path, "w") as f:
+            json.dump({"all": {"hosts": hosts}}, f)  # YAML is a superset of JSON
+        return path
+
+    def stop(self):
+        for proc in reversed(self.started):
+            proc.stop()
+        self.started = []
+
+
+def nginx_conf(fleet, target):
+    conf_dir = fleet.nginx[target].conf_dir
+    return "".join(open(os.path.join(conf_dir, n)).read() for n in sorted(os.listdir(conf_dir)))
+
+
+def recap(out):
+    """The play recap of the JSON callback: host -> counts."""
+    return json.JSONDecoder().raw_decode(out)[0]["stats"]
+
+
+def waves_run(out):
+    """The batches of the release play as the JSON callback saw them, in order: (targets, start, end, the soak
+    gate's phase per target)."""
+    batches = []
+    for play in json.JSONDecoder().raw_decode(out)[0]["plays"]:
+        if play["play"]["name"] != "Release the fleet, one wave a batch":
+            continue
+        hosts = sorted({h for task in play["tasks"] for h in task["hosts"]})
+        gate = {h: r["phase"] for task in play["tasks"] if "After the soak" in task["task"]["name"]
+                for h, r in task["hosts"].items() if "phase" in r}
+        batches.append((hosts, play["play"]["duration"]["start"], play["play"]["duration"]["end"], gate))
+    return batches
+
+
+def said(tasks, name, out):
+    found = [t for t in tasks if t["_task"].endswith(" : " + name)]
+    assert found, "no task %r:\n%s" % (name, out[-6000:])
+    return found[-1]["msg"]
+
+
+def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_with_no_change(tmp_path, playbook):
+    import load
+    work = str(tmp_path)
+    fleet = Fleet(work)
+    generators = []
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"))
+        for target in TARGETS:  # each target's nginx serves the stable pool before the fleet release
+            playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "set_weight",
+                                                  "weight": 0, "nginx": fleet.nginx_options(target, "v2")}),
+                     expect_rc=0)
+            generators.append(load.LoadGenerator("127.0.0.1", fleet.ports[target], rps=20, max_seconds=600,
+                                                 max_requests=12000, workers=2).start())
+        harness.wait_for(lambda: fleet.prometheus.query(
+            'count(sum by (target) (rate(http_requests_total{app="fleet",version="v1"}[10s])) > 0) == 3'),
+            90, "traffic on every target in Prometheus")
+
+        # a bad version: rolled back by its own release in wave 1, and wave 2 never starts
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars={
+            "fleet_release_version": "v3", "fleet_release_waves": WAVES, "fleet_release_soak": "2s"})
+        assert rc != 0, out[-4000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v3: stopped - t1 failed in wave 1", lines
+        assert lines[1].startswith("wave 1 t1: runs stable, rolled back by its own release"), lines
+        assert lines[2].startswith("wave 2 t2: runs stable, not started - t1 failed in wave 1"), lines
+        assert lines[3].startswith("wave 2 t3: runs stable, not started"), lines
+        assert [b[0] for b in waves_run(out)] == [["t1"]], waves_run(out)
+        assert fleet.pool("t1", "v3") in nginx_conf(fleet, "t1")  # t1 did route to v3, then back
+        for target in ("t2", "t3"):
+            assert fleet.pool(target, "v3") not in nginx_conf(fleet, target), target
+        status = playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "status",
+                                                       "nginx": fleet.nginx_options("t1", "v3")}), expect_rc=0)[1][-1]
+        assert status["weights"]["canary"] == 0, status
+
+        # a good version: every target, wave by wave
+        good = {"fleet_release_version": "v2", "fleet_release_waves": WAVES, "fleet_release_soak": "2s"}
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=good)
+        assert rc == 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v2: promoted", lines
+        for line, target, wave in zip(lines[1:], ("t1", "t2", "t3"), (1, 2, 2)):
+            assert line.startswith("wave %d %s: runs v2, promoted" % (wave, target)), lines
+        # wave 2 started after wave 1 was promoted, soaked and passed the analysis gate again
+        (wave1, _s1, end1, gate1), (wave2, start2, _e2, gate2) = waves_run(out)
+        assert (wave1, wave2) == (["t1"], ["t2", "t3"]) and end1 <= start2, waves_run(out)
+        assert gate1 == {"t1": "Successful"} and gate2 == {"t2": "Successful", "t3": "Successful"}, waves_run(out)
+        states = {}
+        for target in TARGETS:
+            states[target] = playbook(harness.task("router_step", {
+                "release": "shop", "router": "nginx", "action": "status",
+                "nginx": fleet.nginx_options(target, "v2")}), expect_rc=0)[1][-1]
+            assert states[target]["weights"]["canary"] == 100 or states[target]["phase"] == "Healthy", states[target]
+        assert recap(out)["t1"]["changed"] > 0 and recap(out)["t2"]["changed"] > 0, recap(out)
+
+        # re-running the good fleet release changes nothing anywhere
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=good)
+        assert rc == 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v2: already_stable", lines
+        assert all(", no change - already promoted by an earlier run" in line for line in lines[1:]), lines
+        assert {host: counts["changed"] for host, counts in recap(out).items()} == dict.fromkeys(
+            TARGETS + ("localhost",), 0), recap(out)
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()
