@@ -167,3 +167,20 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
         for gen in generators:
             gen.stop()
         fleet.stop()
+
+
+def test_a_bad_wave_plan_is_refused_before_any_target_is_touched(tmp_path, playbook):
+    inventory = str(tmp_path / "fleet.yml")
+    with open(inventory, "w") as f:
+        json.dump({"all": {"hosts": {t: {} for t in TARGETS}}, "wave1": {"hosts": {"t1": {}}}}, f)
+    for extra, message in (
+            ({"fleet_release_waves": [["t1"], ["t2", "t1"]]}, "target 't1' is in wave 1 and in wave 2"),
+            ({"fleet_release_waves": [["t1"], []]}, "wave 2 is empty"),
+            ({"fleet_release_wave_groups": ["wave1", "wave9"]}, "wave 2: unknown inventory group 'wave9'"),
+            ({"fleet_release_waves": [["t1"]], "fleet_release_soak": "soon"}, "fleet_release_soak: ")):
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(extra, fleet_release_version="v2"))
+        assert rc != 0, out[-3000:]
+        failed = [t for t in tasks if t.get("failed")]
+        assert len(failed) == 1 and failed[0]["_task"].endswith("Plan the fleet release of v2"), out[-3000:]
+        assert message in failed[0]["msg"], failed[0]["msg"]
+        assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
