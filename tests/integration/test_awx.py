@@ -9,6 +9,7 @@
   Grafana stand-in that records the token, and the Kubernetes tier through the kubeconfig file.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 import harness
+from ansible_collections.progressive.delivery.plugins.module_utils import args_common
 from conftest import HASHES
 
 ROOT = harness.ROOT
@@ -160,9 +162,9 @@ def openssl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=str(cwd), check=True, capture_output=True, timeout=120)
 
 
-@pytest.fixture
-def guarded_prometheus(prometheus, tmp_path):
-    """The real Prometheus behind a real nginx that serves TLS (a certificate of a CA made here) and answers 401
+@contextlib.contextmanager
+def guarded(prometheus_url, tmp_path):
+    """A real Prometheus behind a real nginx that serves TLS (a certificate of a CA made here) and answers 401
     to any request without ``Authorization: Bearer TOKEN``. Yields (url, CA PEM)."""
     certs = tmp_path / "certs"
     certs.mkdir()
@@ -185,11 +187,11 @@ def guarded_prometheus(prometheus, tmp_path):
         proxy_pass %s;
     }
 }
-""" % (port, certs, certs, TOKEN, prometheus.url))
+""" % (port, certs, certs, TOKEN, prometheus_url))
     subprocess.run([nginx.binary, "-c", nginx.main_config, "-p", nginx.prefix, "-s", "reload"], check=True, timeout=30)
     url = "https://127.0.0.1:%d" % port
 
-    def guarded():
+    def answers():
         import ssl
         import urllib.request
         context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
@@ -197,10 +199,16 @@ def guarded_prometheus(prometheus, tmp_path):
         with urllib.request.urlopen(request, context=context, timeout=5) as resp:
             return resp.status == 200
     try:
-        harness.wait_for(guarded, 30, "nginx in front of Prometheus with TLS and the token")
+        harness.wait_for(answers, 30, "nginx in front of Prometheus with TLS and the token")
         yield url, (certs / "ca.pem").read_text()
     finally:
         nginx.stop()
+
+
+@pytest.fixture
+def guarded_prometheus(prometheus, tmp_path):
+    with guarded(prometheus.url, tmp_path) as url_and_ca:
+        yield url_and_ca
 
 
 ANALYSIS = """
@@ -482,3 +490,45 @@ def test_a_drill_records_its_verdict_times_and_report_paths_for_awx(playbook, tm
     assert sorted(paths) == ["html", "json", "junit"] and drill["reports"] == paths
     assert "release_state" not in drill  # the artifacts stay small: the state is in the JSON report
     assert all(os.path.isfile(p) and p.startswith(str(reports)) for p in paths.values())
+
+
+def test_a_drill_on_a_host_without_the_credential_gets_prometheus_from_the_controller(playbook, tmp_path):
+    """AWX injects PROMETHEUS_* into ansible-playbook on the controller only; on a remote target_hosts the modules
+    run without them. Here the modules run under an interpreter that drops them, against a Prometheus that wants
+    TLS with the credential's CA and its token: the drill's analysis and its availability check must still get
+    them, as arguments from the role's defaults."""
+    import load
+    from test_runbooks import routed
+    stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="lbdrill")
+    port, nginx = routed(playbook, stack, "shop", "v1", "v3", 0)
+    gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=180, max_requests=14400).start()
+    interpreter = tmp_path / "python-without-credentials"
+    interpreter.write_text("#!/bin/sh\nexec env %s %s \"$@\"\n" % (
+        " ".join("-u " + name for name in sorted(args_common.PROMETHEUS_ENV.values())), sys.executable))
+    interpreter.chmod(0o755)
+    variables = {"rollback_drill_release": "shop", "rollback_drill_nginx": nginx, "rollback_drill_stable_version": "v1",
+                 "rollback_drill_bad_version": "v3", "rollback_drill_pause": "3s",
+                 "rollback_drill_analysis": {"template_file": os.path.join(ROOT, "sandbox", "files", "slo-templates.yaml")},
+                 "rollback_drill_selector": {"app": "lbdrill"}, "rollback_drill_slo": 0.5,
+                 "rollback_drill_report_dir": str(tmp_path / "reports"), "ansible_python_interpreter": str(interpreter)}
+    try:
+        harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="lbdrill"}[10s])) > 0'),
+                         60, "traffic in Prometheus")
+        (tmp_path / "guard").mkdir()  # its own nginx, beside the release's
+        with guarded(stack.prometheus.url, tmp_path / "guard") as (url, ca):
+            env = inject(credential_type("Prometheus"), {"url": url, "token": TOKEN, "ca_cert": ca}, str(tmp_path))
+            rc, tasks, out, artifacts = node(playbook, "playbooks/rollback_drill.yml", variables, env)
+    finally:
+        gen.stop()
+        stack.stop()
+    assert rc == 0, out[-3000:]
+    (release,) = [t for t in tasks if (t.get("invocation") or {}).get("module_args", {}).get("canary_version") == "v3"]
+    given = release["invocation"]["module_args"]
+    assert given["prometheus_url"] == url and given["prometheus_ca_file"] == env["PROMETHEUS_CA_FILE"]
+    assert given["prometheus_token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # given, and not shown
+    analyses = [ev["phase"] for ev in release["state"]["history"] if ev["event"] == "analysis"]
+    assert release["verdict"] == "rolled_back" and analyses[-1] == "Failed", analyses  # measured, not an Error
+    drill = artifacts["pd_drill"]
+    # the availability check went through the same TLS and token (no 401, no untrusted certificate)
+    assert isinstance(drill["availability"], float) and isinstance(drill["failed_requests"], int), drill
+    assert drill["verdict"] == "passed" and TOKEN not in out
