@@ -174,6 +174,6 @@ def summary_lines(verdict):
     for wave in verdict["waves"]:
         for target in wave:
             entry = verdict["targets"][target]
-            lines.append("wave %d %s: runs %s, %s - %s" % (entry["wave"], target, entry["runs"], entry["action"],
-                                                          entry["why"]))
+            lines.append("wave %d %s: runs %s, %s - %s"
+                         % (entry["wave"], target, entry["runs"], entry["action"], entry["why"]))
     return lines
