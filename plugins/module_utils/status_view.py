@@ -20,7 +20,7 @@ import time
 from ansible_collections.progressive.delivery.plugins.module_utils import evidence
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
-    DEGRADED, HEALTHY, PAUSED, ReleaseState)
+    DEGRADED, FAILED_HELD, HEALTHY, PAUSED, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.rollouts import REVISION_ANNOTATION, summarize
 
 ANSIBLE, ARGO = "ansible", "argo_rollouts"
@@ -84,8 +84,12 @@ def from_release_state(state, release, router, actual_weights, now=None, history
     phase = DEGRADED if st.aborted else st.phase
     pause = None
     last = st.history[-1] if st.history else {}
+    held_at = None
     if st.phase == PAUSED and not st.aborted:
         paused = (st.events("paused") or [{}])[-1]
+        if paused.get("reason") == FAILED_HELD:
+            # the walker has moved past the failed analysis; the person looks at that step, not the next one
+            held_at = paused.get("step")
         pause = {"reason": paused.get("error") or paused.get("reason") or st.message, "by": paused.get("by"),
                  "since": evidence.iso(paused.get("t")), "seconds": round(now - paused["t"], 1) if paused.get("t") else None,
                  "duration_s": None}
@@ -108,7 +112,8 @@ def from_release_state(state, release, router, actual_weights, now=None, history
             values = ev.get("values") or {}
             metrics = [_metric(m, values.get(m), conditions.get(m) or {}, phases.get(m))
                        for m in sorted(set(values) | set(conditions))]
-            run_phase, message, name = ev.get("phase"), ev.get("message", ""), "step %s" % ev.get("step")
+            run_phase, message = ev.get("phase"), ev.get("message", "")
+            name = "step %d/%d" % (ev["step"] + 1, len(st.steps)) if ev.get("step") is not None else "analysis"
         analysis = {"name": name, "phase": run_phase, "message": message, "at": ev.get("at"),
                     "ago_s": round(now - ev["t"], 1) if ev.get("t") else None, "metrics": metrics}
     # the release's own timeline lines (evidence.event_text)
@@ -123,7 +128,7 @@ def from_release_state(state, release, router, actual_weights, now=None, history
         path=ANSIBLE, release=st.release or release, router=st.router or router,
         stable_version=st.previous_stable, canary_version=st.canary_version, phase=phase, message=st.message,
         aborted=bool(st.aborted), terminal=ended, verdict=st.verdict, decided_by=st.decided_by(),
-        step=_step(st.step_index, st.steps, st.phase == HEALTHY),
+        step=_step(held_at if held_at is not None else st.step_index, st.steps, st.phase == HEALTHY),
         weight=weight, pause=pause,
         analysis=analysis, history=events, started_at=evidence.iso(started),
         elapsed_s=round(((last.get("t") if ended else None) or now) - started, 1) if started else None,

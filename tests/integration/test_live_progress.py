@@ -129,7 +129,7 @@ def test_each_step_shows_while_the_release_runs_and_a_second_run_changes_nothing
         stack.stop()
 
 
-def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tmp_path, playbook):
+def test_on_failure_pause_holds_each_failure_of_a_bad_canary_for_a_person_whose_abort_ends_it(tmp_path, playbook):
     import load
     work = str(tmp_path)
     stack = harness.Stack(work, {"v1": {}, "v3": dict(error_rate=0.5)}, label="held")
@@ -137,7 +137,8 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
     gen = None
     try:
         # the guard on a long interval here, so the person decides (the guard's own abort of a held canary: below)
-        variables = release_vars(stack, port, "v3", canary_release_weights=[20], canary_release_on_failure="pause",
+        # two analyses: a person resumes past the first failure, and the second is held the same way
+        variables = release_vars(stack, port, "v3", canary_release_weights=[20, 60], canary_release_on_failure="pause",
                                  canary_release_guard={"interval": "10m"})
         nginx = variables["canary_release_nginx"]
         playbook(harness.task("router_step", {"release": "live", "router": "nginx", "action": "set_weight",
@@ -161,9 +162,19 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
                 return now if now["phase"] == "Paused" else None
             held = harness.wait_for(paused, 120, "the release held Paused")
             assert held["weights"] == {"stable": 80, "canary": 20} and not held["state"]["aborted"]
-            assert held["message"].startswith("AnalysisFailedHeld: analysis Failed at step 2 (success-rate=")
+            assert held["message"].startswith("AnalysisFailedHeld: analysis Failed at step 3/7 (success-rate=")
             assert "not >= 0.95" in held["message"] and "router_step action=abort" in held["message"]
             assert running.proc.poll() is None  # the walker waits with it, the guard watching
+            playbook(harness.task("router_step", {"release": "live", "router": "nginx", "nginx": nginx,
+                                                  "action": "resume"}), expect_rc=0)
+            line, running_then = lines.until(r"PAUSED: analysis Failed \(success-rate=.*\), held at 60%")
+            assert running_then, line
+            # the second failure is held with the guard watching too, not left paused with nobody
+            lines.until(r"TASK \[.*Walk live: hold at 60% for a person, the guard watching")
+            held = harness.wait_for(paused, 120, "the release held Paused again")
+            assert held["weights"] == {"stable": 40, "canary": 60} and not held["state"]["aborted"]
+            assert held["message"].startswith("AnalysisFailedHeld: analysis Failed at step 6/7 (success-rate=")
+            assert running.proc.poll() is None
             playbook(harness.task("router_step", {"release": "live", "router": "nginx", "nginx": nginx,
                                                   "action": "abort", "reason": "looked at it"}), expect_rc=0)
             lines.until(r"ROLLED BACK by .*looked at it")
@@ -176,7 +187,7 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
         after = status(playbook, nginx)
         assert after["weights"] == {"stable": 100, "canary": 0} and after["state"]["aborted"] is True
         paused = [e for e in after["state"]["history"] if e["event"] == "paused"]
-        assert paused[0]["reason"] == "AnalysisFailedHeld" and paused[0]["weight"] == 20
+        assert [(e["reason"], e["weight"]) for e in paused] == [("AnalysisFailedHeld", 20), ("AnalysisFailedHeld", 60)]
 
         # the same bad canary with the guard on a short interval: held, and then aborted by the guard
         port2 = harness.free_port()
@@ -199,6 +210,27 @@ def test_on_failure_pause_holds_a_bad_canary_for_a_person_whose_abort_ends_it(tm
     finally:
         if gen:
             gen.stop()
+        stack.stop()
+
+
+def test_until_step_given_as_text_as_with_dash_e_walks_to_that_step(tmp_path, playbook):
+    # -e canary_release_until_step=2 arrives as the string "2": the walk compares it as a number
+    work = str(tmp_path)
+    stack = harness.Stack(work, {"v1": {}, "v2": {}}, label="until")
+    port = harness.free_port()
+    try:
+        variables = release_vars(stack, port, "v2", canary_release_name="until", canary_release_analysis={},
+                                 canary_release_steps=[{"setWeight": 20}, {"setWeight": 60}, {"setWeight": 100}],
+                                 canary_release_until_step="2")
+        nginx = variables["canary_release_nginx"]
+        playbook(harness.task("router_step", {"release": "until", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": nginx}), expect_rc=0)
+        rc, tasks, out = playbook(PLAY, extra_vars=variables)
+        assert rc == 0, out[-3000:]
+        walked = [t for t in tasks if "progress" in t][-1]
+        assert walked["verdict"] == "in_progress" and walked["weights"] == {"stable": 40, "canary": 60}
+        assert walked["progress"]["step_index"] == 2
+    finally:
         stack.stop()
 
 

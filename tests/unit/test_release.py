@@ -151,7 +151,7 @@ def test_a_failed_analysis_aborts_at_once_and_times_detection_and_restore():
     state = r.run()
     assert state.phase == rel.DEGRADED and state.aborted is True
     assert router.updates[-1] == dict(router.updates[-1], canary_weight=0, active=False)
-    assert state.message.startswith("RolloutAborted: analysis Failed at step 5")
+    assert state.message.startswith("RolloutAborted: analysis Failed at step 6/13")
     # first traffic at setWeight 10; then pause 10 + analysis 3 + setWeight 25, pause 10, analysis 3
     assert state.time_to_detect_s == 26.0 and state.time_to_restore_s == 0.0
     assert Routing.from_dict(router.updates[-1]).cohort_targets() == {}
@@ -401,7 +401,7 @@ def test_an_error_in_the_middle_of_a_walk_aborts_to_stable_and_says_why():
     r.begin("v1", "v2")
     state = r.run()
     assert state.aborted is True and router.routing.canary_weight == 0
-    assert "error at step 1 (analysis): TypeError" in state.message
+    assert "error at step 2/3 (analysis): TypeError" in state.message
     # on_error: pause holds the weight for a person instead
     router = MemoryRouter()
     r = walker(router, [{"setWeight": 10}, {"analysis": {}}, {"setWeight": 100}], analyze=broken, on_error="pause")
@@ -573,6 +573,22 @@ def test_on_failure_pause_holds_the_canary_at_its_weight_and_names_the_failed_ch
     aborted = walker(other, HELD_PLAN, analyze=failing_analysis)
     aborted.begin("v1", "v2")
     assert aborted.run().aborted and other.routing.canary_weight == 0
+
+
+def test_a_held_failure_shows_the_step_of_the_failed_analysis_one_based_even_the_last():
+    from ansible_collections.progressive.delivery.plugins.module_utils import status_view
+    router = MemoryRouter()
+    plan = [{"setWeight": 20}, {"analysis": {}}, {"setWeight": 50}, {"analysis": {}}]
+    r = walker(router, plan, analyze=failing_analysis, on_failure="pause")
+    r.begin("v1", "v2")
+    for number in (2, 4):  # held at the first analysis, a person resumes, held at the last one
+        state = r.run()
+        assert state.phase == rel.PAUSED and "analysis Failed at step %d/4 (" % number in state.message
+        view = status_view.from_release_state(state.to_dict(), "checkout", "memory", (80, 20))
+        assert view["step"] == {"index": number - 1, "number": number, "count": 4, "text": "analysis"}
+        assert "step       %d/4  analysis" % number in status_view.render(view)
+        assert view["analysis"]["name"] == "step %d/4" % number
+        r.resume()
 
 
 def test_a_held_canary_stays_watched_by_the_guard_which_still_aborts_it():

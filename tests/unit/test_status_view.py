@@ -58,7 +58,7 @@ def test_the_last_analysis_shows_each_value_its_condition_and_the_history():
         "at": "x", "t": T0 + 200, "event": "analysis", "step": 2, "phase": "Failed", "message": "error-rate failed",
         "values": {"error-rate": "[0.2061]", "latency": "[0.0043]"}, "numbers": {},
         "conditions": {"error-rate": {"success": "result[0] < 0.05"}, "latency": {"success": "result[0] < 0.5"}}}, {
-        "at": "x", "t": T0 + 201, "event": "aborted", "reason": "analysis Failed at step 2", "weight": 0,
+        "at": "x", "t": T0 + 201, "event": "aborted", "reason": "analysis Failed at step 3/5", "weight": 0,
         "time_to_restore_s": 0.4}]
     st = sv.from_release_state(state(aborted=True, phase="Degraded", canary_weight=0, step_index=2, history=history),
                                "checkout", "nginx", (100, 0), now=T0 + 300)
@@ -67,9 +67,9 @@ def test_the_last_analysis_shows_each_value_its_condition_and_the_history():
     metrics = dict((m["name"], m) for m in st["analysis"]["metrics"])
     assert metrics["error-rate"]["value"] == "0.2061" and metrics["error-rate"]["condition"] == "< 0.05"
     lines = sv.render(st)
-    assert "analysis   Failed  step 2  1m40s ago" in lines and "  error-rate failed" in lines
+    assert "analysis   Failed  step 3/5  1m40s ago" in lines and "  error-rate failed" in lines
     assert "verdict    rolled_back (decided by analysis)" in lines
-    assert [line for line in lines if line.startswith("  08:")][-1] == "  08:03:21  ROLLED BACK by analysis: analysis Failed at step 2 (restored in 0.4s)"
+    assert [line for line in lines if line.startswith("  08:")][-1] == "  08:03:21  ROLLED BACK by analysis: analysis Failed at step 3/5 (restored in 0.4s)"
 
 
 def test_a_guard_trip_is_the_last_analysis():

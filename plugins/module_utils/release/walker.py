@@ -345,16 +345,18 @@ class Release(Decisions):
         if verdict["phase"] == "Failed" and self.on_failure == "pause":
             # Argo Rollouts #2866: a person looks before anything rolls back; the guard still aborts on evidence
             checks = evidence.failed_metrics_text(found)
-            st.update(phase=PAUSED, message="%s: analysis Failed at step %d (%s); held at %d%%. Look, then "
+            st.update(phase=PAUSED, message="%s: analysis Failed at step %d/%d (%s); held at %d%%. Look, then "
                       "router_step action=abort to roll back, or action=resume to go on" % (
-                          FAILED_HELD, index, checks or verdict.get("message", ""), st.canary_weight))
+                          FAILED_HELD, index + 1, len(self.steps), checks or verdict.get("message", ""),
+                          st.canary_weight))
             self.event("paused", step=index, reason=FAILED_HELD, failed=checks, weight=st.canary_weight)
             self.held_here = True
             st.step_index = index + 1
             self.save()
             return
         if verdict["phase"] in FAILING:
-            self.abort("analysis %s at step %d: %s" % (verdict["phase"], index, verdict.get("message", "")),
+            self.abort("analysis %s at step %d/%d: %s" % (verdict["phase"], index + 1, len(self.steps),
+                                                          verdict.get("message", "")),
                        detected_at=found["t"])
             return
         if verdict["phase"] == "Inconclusive":
@@ -382,7 +384,7 @@ class Release(Decisions):
     def fail_safe(self, error):
         """An error in the middle of a walk: never leave the canary serving unattended."""
         st = self.state
-        where = "step %d (%s)" % (st.step_index, evidence.step_text(self.steps[st.step_index])) \
+        where = "step %d/%d (%s)" % (st.step_index + 1, len(self.steps), evidence.step_text(self.steps[st.step_index])) \
             if st.step_index < len(self.steps) else "the promotion"
         reason = "error at %s: %s: %s" % (where, type(error).__name__, error)
         with self.store.mutex():
