@@ -257,7 +257,7 @@ phase:
   returned: always
   type: str
 message:
-  description: Why (C(RolloutAborted - analysis Failed at step 2 ...), C(CanaryPauseStep), ...).
+  description: Why (C(RolloutAborted - analysis Failed at step 3/9 ...), C(CanaryPauseStep), ...).
   returned: always
   type: str
 weights:

@@ -171,7 +171,7 @@ def test_a_bad_canary_is_rolled_back_with_no_failed_request_on_stable(fleet, pla
     finally:
         gen.stop()
     assert rc != 0 and result["verdict"] == "rolled_back"
-    assert "rolled back" in result["msg"] and "analysis Failed at step 2" in result["msg"]
+    assert "rolled back" in result["msg"] and "analysis Failed at step 3/" in result["msg"]
     assert result["weights"] == {"stable": 100, "canary": 0}
     assert 0 < result["time_to_detect_s"] < 30 and 0 <= result["time_to_restore_s"] < 5
     aborted_at = [e for e in result["state"]["history"] if e["event"] == "aborted"][0]["t"]
