@@ -29,6 +29,7 @@ def build_plan(waves=None, wave_groups=None, groups=None):
 
     ``waves`` is the plan itself (a list of lists); ``wave_groups`` names inventory groups in wave order and
     ``groups`` is the inventory's group -> hosts mapping (Ansible's ``groups``). Exactly one of them is used.
+    When ``groups`` has ``all``, every target must be in it.
     """
     if waves and wave_groups:
         raise FleetPlanError("give the wave plan once: fleet_release_waves (a list of target lists) or "
@@ -49,6 +50,13 @@ def build_plan(waves=None, wave_groups=None, groups=None):
         raise FleetPlanError("no wave plan: set fleet_release_waves (for example [[eu-canary], [eu-1, us-1]]) "
                              "or fleet_release_wave_groups (for example [wave1, wave2])")
     validate_plan(waves)
+    inventory = set((groups or {}).get("all") or ())
+    if inventory:  # a target missing from the inventory would be added bare and fail for want of its variables
+        for index, wave in enumerate(waves, 1):
+            missing = [t for t in wave if t not in inventory]
+            if missing:
+                raise FleetPlanError("wave %d: %s not in the inventory; add the target with its canary_release_* "
+                                     "host vars, or fix the name" % (index, ", ".join(repr(t) for t in missing)))
     return [list(wave) for wave in waves]
 
 

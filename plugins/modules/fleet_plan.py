@@ -32,7 +32,9 @@ options:
     elements: str
     default: []
   groups:
-    description: The inventory's groups (pass C({{ groups }})), for O(wave_groups).
+    description:
+      - The inventory's groups (pass C({{ groups }})), for O(wave_groups); when it has C(all), every target must be
+        in it (a target missing from the inventory is refused, naming the wave).
     type: dict
     default: {}
   version:

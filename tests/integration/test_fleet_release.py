@@ -176,6 +176,7 @@ def test_a_bad_wave_plan_is_refused_before_any_target_is_touched(tmp_path, playb
     for extra, message in (
             ({"fleet_release_waves": [["t1"], ["t2", "t1"]]}, "target 't1' is in wave 1 and in wave 2"),
             ({"fleet_release_waves": [["t1"], []]}, "wave 2 is empty"),
+            ({"fleet_release_waves": [["t1"], ["t2", "t9"]]}, "wave 2: 't9' not in the inventory"),
             ({"fleet_release_wave_groups": ["wave1", "wave9"]}, "wave 2: unknown inventory group 'wave9'"),
             ({"fleet_release_waves": [["t1"]], "fleet_release_soak": "soon"}, "fleet_release_soak: ")):
         rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(extra, fleet_release_version="v2"))

@@ -29,6 +29,7 @@ def test_a_plan_from_inventory_groups_follows_the_group_order():
     (dict(wave_groups=["wave1", "nope"], groups={"wave1": ["a"], "all": ["a"]}),
      "wave 2: unknown inventory group 'nope'; known groups: wave1"),
     (dict(waves=[["a"]], wave_groups=["w"]), "not both"),
+    (dict(waves=[["a"], ["b", "x"]], groups={"all": ["a", "b"]}), "wave 2: 'x' not in the inventory"),
 ])
 def test_a_bad_plan_is_refused_naming_the_wave_and_the_fix(kwargs, message):
     with pytest.raises(fleet.FleetPlanError, match=message.replace("(", r"\(")):
