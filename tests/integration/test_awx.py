@@ -494,23 +494,28 @@ def test_a_drill_records_its_verdict_times_and_report_paths_for_awx(playbook, tm
 
 def test_a_drill_on_a_host_without_the_credential_gets_prometheus_from_the_controller(playbook, tmp_path):
     """AWX injects PROMETHEUS_* into ansible-playbook on the controller only; on a remote target_hosts the modules
-    run without them. Here the modules run under an interpreter that drops them, against a Prometheus that wants
-    TLS with the credential's CA and its token: the drill's analysis and its availability check must still get
-    them, as arguments from the role's defaults."""
+    run without them, and write the reports on that host. Here the modules run under an interpreter that drops
+    them and has its own report directory, against a Prometheus that wants TLS with the credential's CA and its
+    token: the drill's analysis and its availability check still get them, as arguments from the role's
+    defaults, and the drill's verdict does not depend on reading its report on the controller."""
     import load
     from test_runbooks import routed
     stack = harness.Stack(str(tmp_path), {"v1": {}, "v3": dict(error_rate=0.3, latency=0.3)}, label="lbdrill")
     port, nginx = routed(playbook, stack, "shop", "v1", "v3", 0)
     gen = load.LoadGenerator("127.0.0.1", port, rps=80, max_seconds=180, max_requests=14400).start()
-    interpreter = tmp_path / "python-without-credentials"
-    interpreter.write_text("#!/bin/sh\nexec env %s %s \"$@\"\n" % (
-        " ".join("-u " + name for name in sorted(args_common.PROMETHEUS_ENV.values())), sys.executable))
+    # the "remote host": its modules run without PROMETHEUS_* and with a report directory of their own (a private
+    # mount, as another machine's disk: what they write there, the controller cannot read)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    interpreter = tmp_path / "python-on-the-lb"
+    interpreter.write_text("#!/bin/sh\nexec unshare -rm sh -c 'mount -t tmpfs lb %s && exec env %s %s \"$@\"' sh \"$@\"\n" % (
+        reports, " ".join("-u " + name for name in sorted(args_common.PROMETHEUS_ENV.values())), sys.executable))
     interpreter.chmod(0o755)
     variables = {"rollback_drill_release": "shop", "rollback_drill_nginx": nginx, "rollback_drill_stable_version": "v1",
                  "rollback_drill_bad_version": "v3", "rollback_drill_pause": "3s",
                  "rollback_drill_analysis": {"template_file": os.path.join(ROOT, "sandbox", "files", "slo-templates.yaml")},
                  "rollback_drill_selector": {"app": "lbdrill"}, "rollback_drill_slo": 0.5,
-                 "rollback_drill_report_dir": str(tmp_path / "reports"), "ansible_python_interpreter": str(interpreter)}
+                 "rollback_drill_report_dir": str(reports), "ansible_python_interpreter": str(interpreter)}
     try:
         harness.wait_for(lambda: stack.prometheus.query('sum(rate(http_requests_total{app="lbdrill"}[10s])) > 0'),
                          60, "traffic in Prometheus")
@@ -532,3 +537,5 @@ def test_a_drill_on_a_host_without_the_credential_gets_prometheus_from_the_contr
     # the availability check went through the same TLS and token (no 401, no untrusted certificate)
     assert isinstance(drill["availability"], float) and isinstance(drill["failed_requests"], int), drill
     assert drill["verdict"] == "passed" and TOKEN not in out
+    # the reports went to the host's disk, never the controller's: the drill's result did not read them back
+    assert sorted(artifacts["pd_report_paths"]) == ["html", "json", "junit"] and os.listdir(str(reports)) == []
