@@ -13,17 +13,18 @@ SANITY_ROOT := $(SANITY_DIR)/ansible_collections
 PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help demo molecule venv system-deps collection test test-unit test-integration sanity lint docs bench clean
+.PHONY: help demo demo-fleet molecule venv system-deps collection test test-unit test-integration sanity lint docs bench clean
 
 help:
 	@echo "make demo         the sandbox: a good release promoted, a bad one rolled back (real Prometheus, nginx)"
+	@echo "make demo-fleet   the sandbox fleet: a release in waves to 3 nginx targets, a bad one stopped in wave 1"
 	@echo "make test         every test tier: unit, integration (real Prometheus), sanity, lint"
 	@echo "make test-unit    pure-logic tests"
 	@echo "make test-integration  real Prometheus and demo apps on 127.0.0.1"
 	@echo "make molecule     one molecule scenario a role (converge, idempotence, verify)"
 	@echo "make sanity       ansible-test sanity on the collection"
 	@echo "make lint         ansible-lint (production profile)"
-	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills, expression fuzz, detection)"
+	@echo "make bench        benchmarks, printed as ratios (analysis overhead, fleet abort, rollback drills, fleet release, expression fuzz, detection)"
 
 venv: $(VENV)/.installed
 
@@ -42,6 +43,9 @@ collection:
 
 demo: venv system-deps collection
 	$(PY) sandbox/run.py
+
+demo-fleet: venv system-deps collection
+	$(PY) sandbox/fleet.py
 
 test: venv system-deps collection test-unit test-integration molecule sanity lint docs
 
@@ -85,6 +89,7 @@ bench: venv system-deps collection
 	$(PY) bench/analysis_overhead.py
 	$(PY) bench/fleet_abort.py
 	$(PY) bench/rollback.py
+	$(PY) bench/fleet_release.py
 	$(PY) bench/expr_fuzz.py --count 50000
 	$(PY) bench/detection.py
 
