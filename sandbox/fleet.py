@@ -44,38 +44,12 @@ def waves_of(targets):
     return waves
 
 
-class Fleet(object):
-    """Targets t1..tN on 127.0.0.1, each its own nginx (listening on its own port) and its own app processes, one
-    a version; one Prometheus scraping every app (labels app=fleet, target). ``stop()`` ends them all, also when
-    the start fails half-way."""
+class Fleet(processes.Fleet):
+    """Targets t1..tN (processes.Fleet), under a bounded load each once they serve."""
 
-    def __init__(self, workdir, count, versions=VERSIONS):
-        self.workdir, self.versions = workdir, versions
-        self.targets = ["t%d" % (i + 1) for i in range(count)]
-        self.started, self.apps, self.nginx, self.ports, self.generators = [], {}, {}, {}, []
-        try:
-            for target in self.targets:
-                for version, behaviour in versions.items():
-                    self.apps[target, version] = self._keep(processes.DemoApp(version=version, load_rps=0,
-                                                                              **behaviour))
-            self.prometheus = self._keep(processes.Prometheus(
-                [{"job": "%s-%s" % key, "address": "127.0.0.1:%d" % app.port,
-                  "labels": {"app": "fleet", "target": key[0]}} for key, app in self.apps.items()],
-                os.path.join(workdir, "prometheus")))
-            self.prometheus.wait_for_data('count(up{app="fleet"} == 1) == %d' % len(self.apps), timeout=120)
-            for target in self.targets:
-                self.nginx[target] = self._keep(processes.Nginx(os.path.join(workdir, target)))
-                self.ports[target] = processes.free_port()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _keep(self, proc):
-        self.started.append(proc)
-        return proc
-
-    def pool(self, target, version):
-        return "127.0.0.1:%d" % self.apps[target, version].port
+    def __init__(self, workdir, count, versions=None):
+        super(Fleet, self).__init__(workdir, ["t%d" % (i + 1) for i in range(count)], versions or VERSIONS)
+        self.generators = []
 
     def nginx_options(self, target, stable, canary):
         return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
@@ -164,12 +138,10 @@ class Fleet(object):
         return rc, said, seconds
 
     def stop(self):
-        for gen in self.generators:
+        for gen in getattr(self, "generators", []):
             gen.stop()
         self.generators = []
-        for proc in reversed(self.started):
-            proc.stop()
-        self.started = []
+        super(Fleet, self).stop()
 
 
 def main(argv=None):

@@ -226,3 +226,40 @@ class Stack(object):
         for proc in reversed(self.started):
             proc.stop()
         self.started = []
+
+
+class Fleet(object):
+    """Targets on 127.0.0.1, each its own nginx (on its own port) and one app process a version; one Prometheus
+    scraping every app (labels app=fleet, target): the fleet of `make demo-fleet`, its bench and its tests.
+    ``stop()`` ends them all, also when the start fails half-way."""
+
+    def __init__(self, workdir, targets, versions, timeout=120):
+        self.workdir, self.targets, self.versions = workdir, list(targets), versions
+        self.started, self.apps, self.nginx, self.ports = [], {}, {}, {}
+        try:
+            for target in self.targets:
+                for version, behaviour in versions.items():
+                    self.apps[target, version] = self._keep(DemoApp(version=version, load_rps=0, **behaviour))
+            self.prometheus = self._keep(Prometheus(
+                [{"job": "%s-%s" % key, "address": "127.0.0.1:%d" % app.port,
+                  "labels": {"app": "fleet", "target": key[0]}} for key, app in self.apps.items()],
+                os.path.join(workdir, "prometheus")))
+            self.prometheus.wait_for_data('count(up{app="fleet"} == 1) == %d' % len(self.apps), timeout=timeout)
+            for target in self.targets:
+                self.nginx[target] = self._keep(Nginx(os.path.join(workdir, target)))
+                self.ports[target] = free_port()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _keep(self, proc):
+        self.started.append(proc)
+        return proc
+
+    def pool(self, target, version):
+        return "127.0.0.1:%d" % self.apps[target, version].port
+
+    def stop(self):
+        for proc in reversed(self.started):
+            proc.stop()
+        self.started = []

@@ -15,33 +15,11 @@ WAVES = [["t1"], ["t2", "t3"]]
 VERSIONS = {"v1": {}, "v2": {}, "v3": dict(error_rate=0.5)}
 
 
-class Fleet(object):
+class Fleet(harness.Fleet):
     """Per target: its own nginx and apps v1 (stable), v2 (good), v3 (bad); one Prometheus scraping all apps."""
 
     def __init__(self, workdir):
-        self.started, self.apps, self.nginx, self.ports = [], {}, {}, {}
-        try:
-            for target in TARGETS:
-                for version, behaviour in VERSIONS.items():
-                    self.apps[target, version] = self._keep(harness.DemoApp(version=version, load_rps=0, **behaviour))
-            self.prometheus = self._keep(harness.Prometheus(
-                [{"job": "%s-%s" % key, "address": "127.0.0.1:%d" % app.port,
-                  "labels": {"app": "fleet", "target": key[0]}} for key, app in self.apps.items()],
-                os.path.join(workdir, "prometheus")))
-            self.prometheus.wait_for_data('count(up{app="fleet"} == 1) == %d' % len(self.apps), timeout=90)
-            for target in TARGETS:
-                self.nginx[target] = self._keep(harness.Nginx(os.path.join(workdir, target)))
-                self.ports[target] = harness.free_port()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _keep(self, proc):
-        self.started.append(proc)
-        return proc
-
-    def pool(self, target, version):
-        return "127.0.0.1:%d" % self.apps[target, version].port
+        super(Fleet, self).__init__(workdir, TARGETS, VERSIONS, timeout=90)
 
     def nginx_options(self, target, canary):
         return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
@@ -64,11 +42,6 @@ class Fleet(object):
         with open(path, "w") as f:
             json.dump({"all": {"hosts": hosts}}, f)  # YAML is a superset of JSON
         return path
-
-    def stop(self):
-        for proc in reversed(self.started):
-            proc.stop()
-        self.started = []
 
 
 def nginx_conf(fleet, target):

@@ -26,7 +26,7 @@ def ensure_collection_path():
 
 # re-exported for the tests
 from processes import (  # noqa: F401,E402  pylint: disable=unused-import
-    DemoApp, Nginx, Process, Prometheus, Stack, free_port, http_get, prometheus_binary, wait_for)
+    DemoApp, Fleet, Nginx, Process, Prometheus, Stack, free_port, http_get, prometheus_binary, wait_for)
 
 
 def task(module, options, name=None):
