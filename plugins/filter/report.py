@@ -12,7 +12,7 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.progressive.delivery.plugins.module_utils import evidence, junit, report_html
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence, fleet, junit, report_html
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState
 
 UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9._-]+")
@@ -49,4 +49,6 @@ class FilterModule(object):
                 "drill_report_html": _reported(report_html.drill_html, "drill_report_html"),
                 "release_junit": _reported(junit.release_junit, "release_junit"),
                 "drill_junit": _reported(junit.drill_junit, "drill_junit"),
-                "release_report_name": _reported(release_report_name, "release_report_name")}
+                "release_report_name": _reported(release_report_name, "release_report_name"),
+                "fleet_report": _reported(fleet.fleet_report, "fleet_report"),
+                "fleet_report_html": _reported(fleet.fleet_html, "fleet_report_html")}

@@ -185,3 +185,30 @@ def summary_lines(verdict):
             lines.append("wave %d %s: runs %s, %s - %s"
                          % (entry["wave"], target, entry["runs"], entry["action"], entry["why"]))
     return lines
+
+
+def fleet_report(verdict, details=None, started=None):
+    """One report for the fleet release: the fleet's verdict and, per target in wave order, its wave, the
+    version it runs, its verdict, the step its own release reached and its times (``details``: target ->
+    {step, started, finished}, from each target's canary_release_result)."""
+    details = details or {}
+    targets = []
+    for target in ordered_targets(verdict["waves"]):
+        entry = dict(verdict["targets"][target], target=target)
+        own = details.get(target) or {}
+        entry.update(step=own.get("step"), started=own.get("started"), finished=own.get("finished"))
+        targets.append(entry)
+    return {"version": verdict["version"], "verdict": verdict["verdict"], "reason": verdict["reason"],
+            "stopped_at_wave": verdict["stopped_at_wave"], "started": started, "targets": targets}
+
+
+def fleet_html(report):
+    """The fleet report as one HTML page: a summary line, then one row a target."""
+    from ansible_collections.progressive.delivery.plugins.module_utils import report_html
+    summary = "fleet release of %s: %s%s" % (report["version"], report["verdict"],
+                                             (" - " + report["reason"]) if report.get("reason") else "")
+    rows = [(t["wave"], t["target"], t["runs"], t["verdict"], t.get("step") or "", t.get("started") or "",
+             t.get("finished") or "", "%s - %s" % (t["action"], t["why"])) for t in report["targets"]]
+    body = report_html._table(("wave", "target", "runs", "verdict", "step", "started", "finished", "why"), rows)
+    return report_html.page("Fleet release of %s (started %s)" % (report["version"], report.get("started") or "-"),
+                            body, summary=summary, bad=report["verdict"] not in GREEN)

@@ -25,9 +25,9 @@ class Fleet(harness.Fleet):
         return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
                     stable=[self.pool(target, "v1")], canary=[self.pool(target, canary)])
 
-    def inventory(self, path):
-        """Each target an inventory host with its own canary_release_* host vars; the canary pool follows the
-        version the fleet releases."""
+    def inventory(self, path, notify=None):
+        """Each target an inventory host with its own canary_release_* host vars (its own notifications too,
+        which the fleet switches off); the canary pool follows the version the fleet releases."""
         hosts = {}
         for target in TARGETS:
             nginx = dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
@@ -38,7 +38,8 @@ class Fleet(harness.Fleet):
                 "canary_release_name": "shop", "canary_release_stable_version": "v1",
                 "canary_release_weights": [50], "canary_release_pause": "2s",
                 "canary_release_analysis": {"template_file": SLO},
-                "canary_release_prometheus_url": self.prometheus.url, "canary_release_nginx": nginx}
+                "canary_release_prometheus_url": self.prometheus.url, "canary_release_nginx": nginx,
+                "canary_release_notify": notify or {}}
         with open(path, "w") as f:
             json.dump({"all": {"hosts": hosts}}, f)  # YAML is a superset of JSON
         return path
@@ -74,13 +75,30 @@ def said(tasks, name, out):
     return found[-1]["msg"]
 
 
-def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_with_no_change(tmp_path, playbook):
+def fleet_reports(report_dir):
+    """The fleet reports written so far: name -> the JSON report parsed (and its HTML page is there too)."""
+    if not os.path.isdir(report_dir):
+        return {}
+    names = sorted(n[:-5] for n in os.listdir(report_dir) if n.endswith(".json"))
+    assert sorted(os.listdir(report_dir)) == sorted(n + ext for n in names for ext in (".html", ".json"))
+    return {n: json.load(open(os.path.join(report_dir, n + ".json"))) for n in names}
+
+
+def listed(report):
+    return [(t["target"], t["wave"], t["runs"], t["verdict"]) for t in report["targets"]]
+
+
+def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_with_no_change(
+        tmp_path, playbook, grafana):
     import load
     work = str(tmp_path)
     fleet = Fleet(work)
     generators = []
+    report_dir = str(tmp_path / "reports")
+    channels = {"grafana": {"url": grafana.url, "token": "s3cr3t"}}
     try:
-        inventory = fleet.inventory(str(tmp_path / "fleet.yml"))
+        # each target asks for its own annotations; in the fleet only the fleet's one is sent
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"), notify=channels)
         for target in TARGETS:  # each target's nginx serves the stable pool before the fleet release
             playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "set_weight",
                                                   "weight": 0, "nginx": fleet.nginx_options(target, "v2")}),
@@ -93,7 +111,8 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
 
         # a bad version: rolled back by its own release in wave 1, and wave 2 never starts
         rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars={
-            "fleet_release_version": "v3", "fleet_release_waves": WAVES, "fleet_release_soak": "2s"})
+            "fleet_release_version": "v3", "fleet_release_waves": WAVES, "fleet_release_soak": "2s",
+            "fleet_release_report_dir": report_dir, "fleet_release_notify": channels})
         assert rc != 0, out[-4000:]
         lines = said(tasks, "Which target runs which version, and why", out)
         assert lines[0] == "fleet release of v3: stopped - t1 failed in wave 1", lines
@@ -107,9 +126,19 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
         status = playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "status",
                                                        "nginx": fleet.nginx_options("t1", "v3")}), expect_rc=0)[1][-1]
         assert status["weights"]["canary"] == 0, status
+        # one report for the fleet: every target with its wave, the version it runs and its verdict
+        (bad_report,) = fleet_reports(report_dir).values()
+        assert bad_report["verdict"] == "stopped" and bad_report["version"] == "v3", bad_report
+        assert listed(bad_report) == [("t1", 1, "stable", "rolled_back"), ("t2", 2, "stable", "not_started"),
+                                      ("t3", 2, "stable", "not_started")], bad_report
+        assert bad_report["targets"][0]["started"] and bad_report["targets"][0]["finished"], bad_report
+        # and ONE annotation for the fleet release, not one per target (nor t1's own start and end)
+        assert [a["body"]["text"].split(" - {")[0] for a in grafana.annotations] == [lines[0]], grafana.annotations
+        assert grafana.annotations[0]["body"]["tags"] == ["progressive-delivery", "fleet-release", "stopped"]
 
         # a good version: every target, wave by wave
-        good = {"fleet_release_version": "v2", "fleet_release_waves": WAVES, "fleet_release_soak": "2s"}
+        good = {"fleet_release_version": "v2", "fleet_release_waves": WAVES, "fleet_release_soak": "2s",
+                "fleet_release_report_dir": report_dir, "fleet_release_notify": channels}
         rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=good)
         assert rc == 0, out[-6000:]
         lines = said(tasks, "Which target runs which version, and why", out)
@@ -127,6 +156,12 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
                 "nginx": fleet.nginx_options(target, "v2")}), expect_rc=0)[1][-1]
             assert states[target]["weights"]["canary"] == 100 or states[target]["phase"] == "Healthy", states[target]
         assert recap(out)["t1"]["changed"] > 0 and recap(out)["t2"]["changed"] > 0, recap(out)
+        good_reports = [r for r in fleet_reports(report_dir).values() if r["version"] == "v2"]
+        assert len(good_reports) == 1 and good_reports[0]["verdict"] == "promoted", good_reports
+        assert listed(good_reports[0]) == [("t1", 1, "v2", "promoted"), ("t2", 2, "v2", "promoted"),
+                                           ("t3", 2, "v2", "promoted")], good_reports
+        assert [a["body"]["text"].split(" - {")[0] for a in grafana.annotations[1:]] == [
+            "fleet release of v2: promoted"], grafana.annotations
 
         # re-running the good fleet release changes nothing anywhere
         rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=good)
@@ -136,6 +171,7 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
         assert all(", no change - already promoted by an earlier run" in line for line in lines[1:]), lines
         assert {host: counts["changed"] for host, counts in recap(out).items()} == dict.fromkeys(
             TARGETS + ("localhost",), 0), recap(out)
+        assert len(fleet_reports(report_dir)) == 2 and len(grafana.annotations) == 2, grafana.annotations
     finally:
         for gen in generators:
             gen.stop()
@@ -158,3 +194,21 @@ def test_a_bad_wave_plan_is_refused_before_any_target_is_touched(tmp_path, playb
         assert len(failed) == 1 and failed[0]["_task"].endswith("Plan the fleet release of v2"), out[-3000:]
         assert message in failed[0]["msg"], failed[0]["msg"]
         assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
+
+
+def test_an_awx_wave_job_releases_only_its_wave_and_a_wave_not_in_the_plan_is_refused(tmp_path, playbook):
+    """fleet_release_only_wave (one AWX job a wave): wave 2 runs on t2 and t3 only - here with no router, so
+    their releases fail, which is enough to see who ran - and wave 3 of a 2-wave plan touches nothing."""
+    inventory = str(tmp_path / "fleet.yml")
+    with open(inventory, "w") as f:
+        json.dump({"all": {"hosts": {t: {} for t in TARGETS}}}, f)
+    plan = {"fleet_release_version": "v2", "fleet_release_waves": WAVES}
+    rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(plan, fleet_release_only_wave=2))
+    assert rc != 0 and [b[0] for b in waves_run(out)] == [["t2", "t3"]], out[-4000:]
+    lines = said(tasks, "Which target runs which version, and why", out)
+    assert [line.split(":")[0] for line in lines[1:]] == ["wave 1 t2", "wave 1 t3"], lines
+    rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(plan, fleet_release_only_wave=3))
+    assert rc != 0, out[-3000:]
+    failed = [t for t in tasks if t.get("failed")]
+    assert len(failed) == 1 and "fleet_release_only_wave: 3, but the plan has 2 waves" in failed[0]["msg"], out[-3000:]
+    assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]

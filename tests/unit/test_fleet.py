@@ -102,3 +102,40 @@ def test_a_target_red_during_the_soak_stops_the_fleet_and_pages():
     verdict = fleet.fleet_verdict(PLAN, results, "v2")
     assert verdict["stopped_at_wave"] == 1 and verdict["verdict"] == "stopped"
     assert verdict["targets"]["eu-canary"]["runs"] == "v2" and verdict["targets"]["eu-canary"]["action"] == "page"
+
+
+def test_the_fleet_report_lists_every_target_in_wave_order_with_its_step_and_times_on_one_page():
+    verdict = fleet.fleet_verdict(PLAN, {"eu-canary": "promoted", "eu-1": "rolled_back", "eu-2": "promoted"}, "v3")
+    report = fleet.fleet_report(verdict, {"eu-1": {"step": "1/3", "started": "2026-11-30T05:00:00Z",
+                                                   "finished": "2026-11-30T05:01:00Z"}}, "2026-11-30T04:59:00Z")
+    assert (report["verdict"], report["stopped_at_wave"], report["started"]) == ("stopped", 2, "2026-11-30T04:59:00Z")
+    assert [(t["target"], t["wave"], t["runs"], t["verdict"]) for t in report["targets"]] == [
+        ("eu-canary", 1, "v3", "promoted"), ("eu-1", 2, "stable", "rolled_back"), ("eu-2", 2, "v3", "promoted"),
+        ("us-1", 3, "stable", "not_started")]
+    assert report["targets"][1]["step"] == "1/3" and report["targets"][3]["started"] is None
+    page = fleet.fleet_html(report)
+    assert page.count("<tr>") == 5 and '<p class="summary bad">fleet release of v3: stopped - eu-1 failed' in page
+    assert "<td>2026-11-30T05:01:00Z</td>" in page
+
+
+def test_the_fleet_report_escapes_what_targets_say():
+    verdict = fleet.fleet_verdict([["<b>x</b>"]], {"<b>x</b>": "promoted"}, "v2")
+    page = fleet.fleet_html(fleet.fleet_report(verdict))
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_the_awx_fleet_workflow_runs_one_wave_a_job_with_an_approval_between_waves():
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import test_awx_files
+    (nodes,) = [wf["workflow_nodes"] for _w, wf in test_awx_files.WORKFLOWS if "fleet release workflow" in wf["name"]]
+    by_id = {n["identifier"]: n for n in nodes}
+    chain, node = [], by_id["wave_1"]
+    while node:
+        chain.append(node["identifier"])
+        following = (node.get("related") or {}).get("success_nodes") or [{}]
+        node = by_id.get(following[0].get("identifier"))
+    assert chain == ["wave_1", "approve_wave_2", "wave_2", "approve_wave_3", "wave_3"], chain
+    assert [by_id["wave_%d" % k]["extra_data"] for k in (1, 2, 3)] == [{"fleet_release_only_wave": k} for k in (1, 2, 3)]
+    assert by_id["approve_wave_2"]["unified_job_template"]["type"] == "workflow_approval"
