@@ -198,7 +198,21 @@ http {
         self.process.stop()
 
 
-class Stack(object):
+class Started(object):
+    """Processes started one after another, stopped in reverse order (also after a start that failed half-way);
+    a subclass sets ``self.started = []`` before it starts any."""
+
+    def _keep(self, proc):
+        self.started.append(proc)
+        return proc
+
+    def stop(self):
+        for proc in reversed(self.started):
+            proc.stop()
+        self.started = []
+
+
+class Stack(Started):
     """App processes (version -> error_rate/latency), the real Prometheus scraping them with the label
     ``app=<label>`` (ready once every app is up), and nginx. ``stop()`` ends them all, also when the
     start fails half-way."""
@@ -218,17 +232,8 @@ class Stack(object):
             self.stop()
             raise
 
-    def _keep(self, proc):
-        self.started.append(proc)
-        return proc
 
-    def stop(self):
-        for proc in reversed(self.started):
-            proc.stop()
-        self.started = []
-
-
-class Fleet(object):
+class Fleet(Started):
     """Targets on 127.0.0.1, each its own nginx (on its own port) and one app process a version; one Prometheus
     scraping every app (labels app=fleet, target): the fleet of `make demo-fleet`, its bench and its tests.
     ``stop()`` ends them all, also when the start fails half-way."""
@@ -252,14 +257,5 @@ class Fleet(object):
             self.stop()
             raise
 
-    def _keep(self, proc):
-        self.started.append(proc)
-        return proc
-
     def pool(self, target, version):
         return "127.0.0.1:%d" % self.apps[target, version].port
-
-    def stop(self):
-        for proc in reversed(self.started):
-            proc.stop()
-        self.started = []

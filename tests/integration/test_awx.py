@@ -91,8 +91,7 @@ def test_the_project_resolves_its_roles_from_a_clean_collections_path_as_awx_ins
 
 def test_the_execution_environment_builds_the_collection_in_from_the_checkout(tmp_path):
     builder = os.path.join(BIN, "ansible-builder")
-    if not os.path.exists(builder):
-        pytest.skip("ansible-builder is not installed (requirements-test.txt)")
+    assert os.path.exists(builder), "ansible-builder is not installed: it is pinned in requirements-test.txt (make venv)"
     project = project_copy(tmp_path)
     context = tmp_path / "context"
     created = run([builder, "create", "-f", "execution-environment.yml", "-c", str(context)], project,
