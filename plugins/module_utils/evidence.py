@@ -187,6 +187,11 @@ def step_text(step):
         if length is None:
             return "pause (until resumed)"
         return "pause %s" % (duration_text(length) if isinstance(length, (int, float)) else length)
+    if "setMirrorRoute" in step:
+        spec = step.get("setMirrorRoute") or {}
+        if set(spec) == {"name"}:
+            return "setMirrorRoute %s removed" % spec["name"]
+        return "setMirrorRoute %s %s%%" % (spec.get("name"), spec.get("percentage", 100))
     if "analysis" in step:
         names = [t.get("templateName") or t.get("clusterTemplateName")
                  for t in (step.get("analysis") or {}).get("templates") or []]
@@ -218,6 +223,11 @@ def event_text(ev):
         return "started %s (over %s)" % (ev.get("canary_version"), ev.get("stable_version"))
     if name == "set_weight":
         return "%s%% set%s" % (ev.get("weight"), _by(ev) if ev.get("manual") else "")
+    if name == "mirror_set":
+        return "mirroring %s%% of %s to the canary (%s), its answers discarded" % (
+            ev.get("percentage"), "/".join(ev.get("methods") or []), ev.get("route"))
+    if name == "mirror_removed":
+        return "mirror %s removed" % ev.get("route")
     if name == "pause":
         return "holding %s%s" % (duration_text(ev.get("seconds")), " at %s%%" % ev["weight"] if "weight" in ev else "")
     if name == "traffic":

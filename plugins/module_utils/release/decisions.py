@@ -23,6 +23,7 @@ class Decisions(object):
             self.route(0, active=False)
             return st
         detected_at = detected_at or self.clock()
+        st.mirror = None  # the copies stop in the same router update as the split
         self.route(0, active=False)
         restored_at = self.clock()
         self.changed = True
@@ -40,6 +41,7 @@ class Decisions(object):
     def promote(self, by=None):
         """100% on the canary, which becomes the stable version."""
         st = self.state
+        st.mirror = None
         self.route(100)
         self.changed = True
         st.update(phase=HEALTHY, message="", canary_weight=100, step_index=len(self.steps),
@@ -90,7 +92,7 @@ class Decisions(object):
         st = self.state
         if not st.aborted:
             return st
-        st.update(phase=PROGRESSING, aborted=False, message="", step_index=0, canary_weight=0,
+        st.update(phase=PROGRESSING, aborted=False, message="", step_index=0, canary_weight=0, mirror=None,
                   canary_traffic_since=None, time_to_detect_s=None, time_to_restore_s=None, step_results=[])
         self.changed = True
         self.route(0)

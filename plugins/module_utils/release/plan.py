@@ -1,18 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, progressive.delivery contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The step plan: Argo's ``setWeight`` / ``pause`` / ``analysis`` steps, the defaults, and the checks a plan
-passes before anything runs."""
+"""The step plan: Argo's ``setWeight`` / ``pause`` / ``analysis`` / ``setMirrorRoute`` steps, the defaults, and
+the checks a plan passes before anything runs."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.progressive.delivery.plugins.module_utils.durations import parse_go_duration
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import validate_weight
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
+    SAFE_METHODS, Mirror, RouterError, validate_weight)
 
 DEFAULT_WEIGHTS = (10, 25, 50, 75)
 STRATEGIES = ("canary", "blueGreen")
+STEP_KINDS = ("setWeight", "pause", "analysis", "setMirrorRoute")
 
 
 class ReleaseError(Exception):
@@ -49,9 +51,16 @@ def validate_plan(steps, strategy):
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
             raise ReleaseError("step %d must be a mapping such as {setWeight: 10}, got %r" % (i, step))
-        kinds = [k for k in ("setWeight", "pause", "analysis") if k in step]
+        kinds = [k for k in STEP_KINDS if k in step]
         if len(kinds) != 1 or len(step) != 1:
-            raise ReleaseError("step %d must have exactly one of setWeight, pause or analysis, got %s" % (i, step))
+            raise ReleaseError("step %d must have exactly one of setWeight, pause, analysis or setMirrorRoute, got %s"
+                               % (i, step))
+        if kinds[0] == "setMirrorRoute":
+            if strategy == "blueGreen":
+                raise ReleaseError("step %d: a blue-green release has no setMirrorRoute step (as in Argo Rollouts, "
+                                   "mirroring is a canary step); release it as a canary" % i)
+            mirror_of(step, i)
+            continue
         if kinds[0] == "setWeight":
             if isinstance(step["setWeight"], bool) or not isinstance(step["setWeight"], int):
                 given = step["setWeight"]
@@ -84,3 +93,61 @@ def pause_seconds(duration):
     if not 0 <= seconds < 366 * 86400:
         raise ValueError("must be from 0 to a year")
     return seconds
+
+
+MATCH_KEYS = ("method", "headers", "path")
+
+
+def mirror_of(step, index=0):
+    """The Mirror a setMirrorRoute step asks for, or None when it removes the mirror (Argo: a step with only the
+    name). Argo's ``match`` entries are ORed; this controller renders methods and exact headers: every entry names
+    one method exactly, or none (GET and HEAD: only idempotent requests are copied unless the plan says so), and
+    every entry has the same headers. ReleaseError names the step and the fix."""
+    spec = step.get("setMirrorRoute")
+    where = "step %d: setMirrorRoute" % index
+    if not isinstance(spec, dict):
+        raise ReleaseError("%s must be a mapping such as {name: mirror, percentage: 20, match: [{method: {exact: GET}}]}"
+                           ", got %r" % (where, spec))
+    unknown = sorted(set(spec) - {"name", "percentage", "match"})
+    if unknown:
+        raise ReleaseError("%s: unknown field %s (fields: name, percentage, match)" % (where, ", ".join(unknown)))
+    if set(spec) == {"name"}:
+        if not isinstance(spec["name"], str) or not spec["name"]:
+            raise ReleaseError("%s: name must be the mirror route's name, got %r" % (where, spec["name"]))
+        return None
+    match = spec.get("match") or []
+    if not isinstance(match, list) or not all(isinstance(m, dict) for m in match):
+        raise ReleaseError("%s: match must be a list of {method: {exact: GET}, headers: {name: {exact: value}}}, "
+                           "got %r" % (where, match))
+    methods, headers = [], None
+    for entry in match:
+        extra = sorted(set(entry) - set(MATCH_KEYS))
+        if extra or entry.get("path"):
+            raise ReleaseError("%s: match %r: the Ansible-controlled routers mirror by method and exact headers; "
+                               "%s is not supported - drop it, or mirror through Argo Rollouts"
+                               % (where, entry, ", ".join(extra) or "path"))
+        method = entry.get("method")
+        if method is not None:
+            if not isinstance(method, dict) or set(method) != {"exact"} or not isinstance(method["exact"], str):
+                raise ReleaseError("%s: match method %r: name one method exactly, {exact: GET}" % (where, method))
+            methods.append(method["exact"].upper())
+        wanted = {}
+        for name, value in (entry.get("headers") or {}).items():
+            if not isinstance(value, dict) or set(value) != {"exact"}:
+                raise ReleaseError("%s: header %s: only exact matches are rendered, {exact: value}" % (where, name))
+            wanted[name] = value["exact"]
+        if headers is not None and wanted != headers:
+            raise ReleaseError("%s: every match entry must have the same headers (each entry names a method)" % where)
+        headers = wanted
+    if match and len(methods) not in (0, len(match)):
+        raise ReleaseError("%s: name a method in every match entry, or in none (then GET and HEAD are mirrored)"
+                           % where)
+    try:
+        return Mirror(spec.get("name"), spec.get("percentage", 100), methods or SAFE_METHODS, headers)
+    except RouterError as e:
+        raise ReleaseError("%s: %s" % (where, e))
+
+
+def mirror_steps(steps):
+    """The Mirror of every setMirrorRoute step that sets one, in order."""
+    return [m for m in (mirror_of(s, i) for i, s in enumerate(steps) if "setMirrorRoute" in s) if m]

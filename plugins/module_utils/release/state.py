@@ -45,7 +45,7 @@ class ReleaseState(object):
               ("canary_version", None), ("phase", PROGRESSING), ("message", ""), ("aborted", False),
               ("step_index", 0), ("canary_weight", 0), ("steps", list), ("cohorts", dict),
               ("step_results", list), ("history", list), ("canary_traffic_since", None),
-              ("time_to_detect_s", None), ("time_to_restore_s", None), ("revision", 0))
+              ("time_to_detect_s", None), ("time_to_restore_s", None), ("mirror", None), ("revision", 0))
 
     def __init__(self, **fields):
         for name, default in self.FIELDS:

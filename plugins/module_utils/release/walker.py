@@ -22,12 +22,12 @@ from ansible_collections.progressive.delivery.plugins.module_utils.guard import 
 from ansible_collections.progressive.delivery.plugins.module_utils.release.decisions import Decisions
 from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
-    ReleaseError, pause_seconds, validate_plan)
+    ReleaseError, mirror_of, mirror_steps, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
     FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
     LEASE_SECONDS, StateConflict, WalkerBusy, actor, describe_holder, holder, revision_of)
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import Routing, RouterError
 
 
 class Interrupted(BaseException):
@@ -105,8 +105,9 @@ class Release(Decisions):
         return True
 
     def routing(self, weight, active=True):
+        mirror = self.state.mirror if self.state else None  # Routing drops it when inactive or at 100%
         return Routing(weight, active, self.cohorts.get("header"), self.cohorts.get("always_canary"),
-                       self.cohorts.get("never_canary"))
+                       self.cohorts.get("never_canary"), mirror)
 
     def route(self, weight, active=True):
         change = self.router.reconcile(self.routing(weight, active))
@@ -197,6 +198,11 @@ class Release(Decisions):
                                                      st.phase, canary_version))
             if st and st.phase == HEALTHY and not st.aborted:
                 self.router.check_next_release(st.canary_version, canary_version)
+            for mirror in mirror_steps(self.steps):  # a router that cannot mirror refuses before anything changes
+                try:
+                    self.router.check_mirror(mirror)
+                except RouterError as e:
+                    raise ReleaseError(str(e))
             frozen = active_freeze(self.freeze, self.clock())
             if frozen:
                 raise Frozen(frozen, self.clock(), canary_version)
@@ -296,6 +302,23 @@ class Release(Decisions):
                 st.canary_traffic_since = self.clock()
             self.event("set_weight", step=index, weight=weight, router_changed=change.changed)
             st.step_results.append({"step": index, "weight": weight, "analysis_phase": None})
+            st.step_index = index + 1
+            self.save()
+            return None
+        if "setMirrorRoute" in step:
+            mirror = mirror_of(step, index)
+            st.mirror = mirror.to_dict() if mirror else None
+            change = self.route(st.canary_weight or 0)
+            if mirror:
+                self.event("mirror_set", step=index, router_changed=change.changed, route=mirror.name,
+                           percentage=mirror.percentage, methods=mirror.methods, headers=mirror.headers)
+                if st.canary_traffic_since is None:  # the canary answers copies from now: detection counts from here
+                    st.canary_traffic_since = self.clock()
+            else:
+                self.event("mirror_removed", step=index, route=step["setMirrorRoute"].get("name"),
+                           router_changed=change.changed)
+            st.step_results.append({"step": index, "weight": st.canary_weight, "mirror": st.mirror,
+                                    "analysis_phase": None})
             st.step_index = index + 1
             self.save()
             return None

@@ -91,14 +91,68 @@ def validate_weight(weight):
     return value
 
 
+# Mirroring copies requests; only idempotent ones are copied unless the plan names the methods (issue 17)
+SAFE_METHODS = ("GET", "HEAD")
+METHOD_RE = re.compile(r"^[A-Z]{1,20}$")
+WRITING_METHODS = ("POST", "PUT", "PATCH", "DELETE", "CONNECT")
+MIRROR_HEADER = "x-pd-mirrored"  # added to every copy, so the app's metrics can tell copies from user requests
+
+
+class Mirror(object):
+    """A copy of part of the traffic to the canary, its answers discarded (Argo's setMirrorRoute): ``percentage``
+    of the requests whose method is in ``methods`` (and whose headers equal ``headers``, when given)."""
+
+    def __init__(self, name, percentage=100, methods=SAFE_METHODS, headers=None):
+        if not isinstance(name, str) or not RELEASE_RE.fullmatch(name):
+            raise refuse("setMirrorRoute.name", name, RELEASE_GRAMMAR)
+        if isinstance(percentage, bool) or not isinstance(percentage, int) or not 0 < percentage <= 100:
+            raise refuse("setMirrorRoute.percentage", percentage, "a whole number from 1 to 100")
+        if isinstance(methods, str) or not methods or not all(isinstance(m, str) and METHOD_RE.fullmatch(m)
+                                                              for m in methods):
+            raise refuse("setMirrorRoute methods", methods, "a list of HTTP methods in capitals, such as [GET, HEAD]")
+        headers = headers or {}
+        if not isinstance(headers, dict):
+            raise refuse("setMirrorRoute headers", headers, "a mapping of header name to value")
+        self.name = name
+        self.percentage = percentage
+        self.methods = sorted(set(methods))
+        self.headers = dict((validate_header(k, "setMirrorRoute header"),
+                             validate_cohort(v, "setMirrorRoute header value")) for k, v in sorted(headers.items()))
+
+    @property
+    def writes(self):
+        """The methods mirrored that change something (a copy would change it twice)."""
+        return [m for m in self.methods if m in WRITING_METHODS]
+
+    def to_dict(self):
+        return {"name": self.name, "percentage": self.percentage, "methods": list(self.methods),
+                "headers": dict(self.headers)}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["name"], data.get("percentage", 100), data.get("methods") or SAFE_METHODS,
+                   data.get("headers"))
+
+    def __eq__(self, other):
+        return isinstance(other, Mirror) and self.to_dict() == other.to_dict()
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __repr__(self):
+        return "Mirror(%r)" % self.to_dict()
+
+
 class Routing(object):
     """What the router should do: the canary's share, and header cohorts.
 
     ``always_canary`` cohorts reach the canary whenever it is active; ``never_canary`` cohorts stay on
     stable until the canary has 100%; everyone else is split by weight. An inactive canary (not
-    started, or aborted) gets nothing, cohorts included."""
+    started, or aborted) gets nothing, cohorts and mirrored copies included. ``mirror`` (a Mirror) copies part
+    of the traffic to the canary while users are served as the weights say."""
 
-    def __init__(self, canary_weight=0, active=True, header=DEFAULT_HEADER, always_canary=(), never_canary=()):
+    def __init__(self, canary_weight=0, active=True, header=DEFAULT_HEADER, always_canary=(), never_canary=(),
+                 mirror=None):
         self.canary_weight = validate_weight(canary_weight)
         self.active = bool(active)
         self.header = validate_header(header or DEFAULT_HEADER)
@@ -107,6 +161,10 @@ class Routing(object):
         both = set(self.always_canary) & set(self.never_canary)
         if both:
             raise RouterError("cohort %s cannot be both always_canary and never_canary" % sorted(both)[0])
+        if isinstance(mirror, dict):
+            mirror = Mirror.from_dict(mirror)
+        # an aborted canary gets no copies either; at 100% there is nothing left to copy to
+        self.mirror = mirror if self.active and self.canary_weight < 100 else None
 
     @property
     def weights(self):
@@ -125,14 +183,17 @@ class Routing(object):
         return targets
 
     def to_dict(self):
-        return {"canary_weight": self.canary_weight, "active": self.active, "header": self.header,
-                "always_canary": list(self.always_canary), "never_canary": list(self.never_canary)}
+        out = {"canary_weight": self.canary_weight, "active": self.active, "header": self.header,
+               "always_canary": list(self.always_canary), "never_canary": list(self.never_canary)}
+        if self.mirror:  # only when set: what routers saved before mirroring existed reads the same
+            out["mirror"] = self.mirror.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data):
         data = data or {}
         return cls(data.get("canary_weight", 0), data.get("active", True), data.get("header"),
-                   data.get("always_canary"), data.get("never_canary"))
+                   data.get("always_canary"), data.get("never_canary"), data.get("mirror"))
 
     def replace(self, **changes):
         data = self.to_dict()
@@ -162,10 +223,24 @@ class Router(abc.ABC):
     def describe(self):
         return "%s router of release '%s'" % (self.kind, self.release)
 
+    # a router that can copy traffic to the canary says so and renders Routing.mirror (issue 17)
+    supports_mirror = False
+
     def check_routing(self, routing):
         """Refuse (RouterError) a Routing this router cannot express safely; called before anything is written.
-        The base accepts every Routing (its values are validated when it is built)."""
+        The base accepts every Routing (its values are validated when it is built) but a mirror on a router that
+        cannot mirror."""
+        if routing.mirror:
+            self.check_mirror(routing.mirror)
         return routing
+
+    def check_mirror(self, mirror):
+        """Refuse (RouterError) a mirror this router cannot render; called for every setMirrorRoute step of a
+        plan before the release starts."""
+        if not self.supports_mirror:
+            raise RouterError("%s cannot mirror traffic (setMirrorRoute %s): remove the setMirrorRoute steps from "
+                              "the plan, or release through a router that mirrors (nginx, istio, gateway_api); "
+                              "nothing was changed" % (self.describe(), mirror.name))
 
     def check_next_release(self, promoted_version, canary_version):
         """Called before a release starts over a promoted one; refuse (RouterError) when starting it would put

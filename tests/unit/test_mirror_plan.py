@@ -1,0 +1,97 @@
+"""The mirror step (issue 17) in the release engine: the plan's setMirrorRoute steps, what the walker asks the
+router, the refusal of a router that cannot mirror before anything changes, and the abort that drops the copies in
+the same router update as the split. The router is test_release's in-memory stand-in; the real routers render
+the mirror against real nginx and the Kubernetes test tier (tests/integration)."""
+
+import pytest
+
+from ansible_collections.progressive.delivery.plugins.module_utils import evidence
+from ansible_collections.progressive.delivery.plugins.module_utils import release as rel
+from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import mirror_of
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import Mirror, Routing
+from test_release import MemoryRouter, make, verdicts
+
+MIRROR = {"setMirrorRoute": {"name": "dark", "percentage": 20}}
+UNMIRROR = {"setMirrorRoute": {"name": "dark"}}
+PLAN = [MIRROR, {"pause": {"duration": "10s"}}, {"analysis": {}}, UNMIRROR, {"setWeight": 10}, {"analysis": {}},
+        {"setWeight": 100}]
+
+
+class MirroringRouter(MemoryRouter):
+    supports_mirror = True
+
+
+def test_a_mirror_step_copies_get_and_head_by_default_and_its_removal_is_the_name_alone():
+    assert mirror_of(MIRROR).to_dict() == {"name": "dark", "percentage": 20, "methods": ["GET", "HEAD"],
+                                           "headers": {}}
+    assert mirror_of(UNMIRROR) is None
+    named = mirror_of({"setMirrorRoute": {"name": "dark", "match": [
+        {"method": {"exact": "GET"}, "headers": {"x-tenant": {"exact": "internal"}}},
+        {"method": {"exact": "post"}, "headers": {"x-tenant": {"exact": "internal"}}}]}})
+    assert named.methods == ["GET", "POST"] and named.percentage == 100 and named.writes == ["POST"]
+    assert named.headers == {"x-tenant": "internal"}
+    assert evidence.step_text(MIRROR) == "setMirrorRoute dark 20%"
+    assert evidence.step_text(UNMIRROR) == "setMirrorRoute dark removed"
+
+
+@pytest.mark.parametrize("step,message", [
+    ({"setMirrorRoute": {"name": "dark", "percentage": 0}}, "percentage"),
+    ({"setMirrorRoute": {"name": "dark", "percentage": "20"}}, "percentage"),
+    ({"setMirrorRoute": {"name": "Dark Route", "percentage": 20}}, "setMirrorRoute.name"),
+    ({"setMirrorRoute": {"name": "dark", "match": [{"path": {"prefix": "/api"}}]}}, "path is not supported"),
+    ({"setMirrorRoute": {"name": "dark", "match": [{"method": {"regex": "G.*"}}]}}, "exactly"),
+    ({"setMirrorRoute": {"name": "dark", "match": [{"method": {"exact": "GET"}}, {"headers": {}}]}},
+     "in every match entry"),
+    ({"setMirrorRoute": {"name": "dark", "services": ["x"]}}, "unknown field services"),
+    ({"setMirrorRoute": "dark"}, "must be a mapping"),
+])
+def test_a_bad_mirror_step_is_refused_with_its_step_and_the_fix(step, message):
+    with pytest.raises(rel.ReleaseError, match=message):
+        rel.validate_plan([{"setWeight": 10}, step], "canary")
+
+
+def test_blue_green_has_no_mirror_step():
+    with pytest.raises(rel.ReleaseError, match="blue-green release has no setMirrorRoute"):
+        rel.validate_plan([MIRROR, {"setWeight": 100}], "blueGreen")
+
+
+def test_the_mirror_phase_copies_while_users_stay_on_stable_then_the_split_goes_on_without_copies():
+    router = MirroringRouter()
+    r = make(PLAN, analyze=verdicts("Successful", "Successful"), router=router)
+    assert r.begin("v1", "v2") is True
+    state = r.run()
+    assert state.phase == rel.HEALTHY and state.mirror is None
+    seen = [(u["canary_weight"], (u.get("mirror") or {}).get("percentage")) for u in router.updates]
+    assert seen == [(0, None), (0, 20), (0, None), (10, None), (100, None)]
+    texts = [evidence.event_text(e) for e in state.history]
+    assert "mirroring 20% of GET/HEAD to the canary (dark), its answers discarded" in texts
+    assert "mirror dark removed" in texts
+
+
+def test_an_abort_during_the_mirror_phase_removes_the_copies_in_one_router_update():
+    router = MirroringRouter()
+    r = make(PLAN, analyze=verdicts("Failed"), router=router)
+    r.begin("v1", "v2")
+    state = r.run()
+    assert state.aborted and state.mirror is None and state.step_index == 2
+    assert router.updates[-2]["mirror"]["percentage"] == 20
+    assert "mirror" not in router.updates[-1] and router.updates[-1]["active"] is False
+    assert state.time_to_detect_s is not None  # counted from the first copy
+
+
+def test_a_router_that_cannot_mirror_refuses_the_plan_before_anything_changes():
+    router = MemoryRouter()
+    r = make(PLAN, analyze=verdicts(), router=router)
+    refusal = r"memory router of release 'checkout' cannot mirror traffic \(setMirrorRoute dark\): remove the"
+    with pytest.raises(rel.ReleaseError, match=refusal):
+        r.begin("v1", "v2")
+    assert router.updates == [] and router.store.state is None
+
+
+def test_a_routing_drops_its_mirror_when_aborted_or_at_a_hundred_percent():
+    mirror = Mirror("dark", 30)
+    assert Routing(0, True, mirror=mirror).mirror == mirror
+    assert Routing(0, False, mirror=mirror).mirror is None
+    assert Routing(100, True, mirror=mirror).mirror is None
+    assert Routing.from_dict(Routing(5, True, mirror=mirror).to_dict()).mirror == mirror
+    assert "mirror" not in Routing(5).to_dict()  # what routers saved before mirroring existed reads the same
