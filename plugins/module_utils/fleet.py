@@ -94,65 +94,129 @@ def _check_choice(name, value, choices):
         raise FleetPlanError("%s must be one of %s, got %r" % (name, ", ".join(choices), value))
 
 
-def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="keep"):
+def build_services_plan(services, groups=None):
+    """A release of several services in a stated order (issue 15 point 4): each service's waves, the services'
+    waves one after another. ``services`` is a list of {name, version, waves | wave_groups}. Returns (waves,
+    the service of each wave, target -> version); a red wave stops every wave after it, other services' too."""
+    if not isinstance(services, list) or not services:
+        raise FleetPlanError("fleet_release_services must be a list of services in release order, for example "
+                             "[{name: orders, version: v2, waves: [[orders-eu1]]}, {name: payments-worker, ...}]")
+    waves, wave_services, versions, names = [], [], {}, []
+    for index, service in enumerate(services, 1):
+        if not isinstance(service, dict):
+            raise FleetPlanError("fleet_release_services item %d must be a dict {name, version, waves or "
+                                 "wave_groups}, got %r" % (index, service))
+        name, version = service.get("name"), service.get("version")
+        label = "fleet_release_services item %d%s" % (index, " (%s)" % name if isinstance(name, str) else "")
+        unknown = sorted(set(service) - {"name", "version", "waves", "wave_groups"})
+        if unknown:
+            raise FleetPlanError("%s: unknown key %s; a service has name, version, and waves or wave_groups"
+                                 % (label, ", ".join(unknown)))
+        for key, value in (("name", name), ("version", version)):
+            if not isinstance(value, str) or not value.strip():
+                raise FleetPlanError("%s: %s must be a non-empty string, got %r" % (label, key, value))
+        if name in names:
+            raise FleetPlanError("%s: service %r is listed twice; give each service once, in release order"
+                                 % (label, name))
+        names.append(name)
+        try:
+            own = build_plan(service.get("waves"), service.get("wave_groups"), groups)
+        except FleetPlanError as e:
+            raise FleetPlanError("service %s: %s" % (name, e))
+        waves.extend(own)
+        wave_services.extend([name] * len(own))
+        for target in ordered_targets(own):
+            versions[target] = version
+    validate_plan(waves)  # a target in two services' waves is refused naming both waves
+    return waves, wave_services, versions
+
+
+def _wave_name(number, service):
+    return "wave %d%s" % (number, " (%s)" % service if service else "")
+
+
+def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="keep", numbers=None, services=None,
+                  versions=None, details=None, rolled_back=None):
     """The fleet's verdict and, for each target, the version it runs, what it does next and why.
 
-    ``results`` maps a target to its release's verdict (canary_release's pd_verdict); a target missing from it
-    has not started. The first wave with a red target stops the fleet: later waves do not start; its targets
-    still releasing are held or aborted (``on_same_wave``); targets promoted in this fleet release are kept
-    (the default - page a person) or rolled back (``on_promoted``). ``already_stable`` is a target done by an
-    earlier run: it reports no change (resume).
+    ``results`` maps a target to its release's verdict (canary_release's pd_verdict, or ``aborted`` when the
+    fleet aborted it before its next step); a target missing from it has not started. The first wave with a red
+    target stops the fleet: later waves do not start; its targets still releasing were held or aborted
+    (``on_same_wave``); targets promoted in this fleet release are kept (the default - page a person) or rolled
+    back (``on_promoted``; ``rolled_back`` lists those the fleet did roll back). ``already_stable`` is a target
+    done by an earlier run: it reports no change (resume).
+    ``numbers`` numbers the waves (default 1, 2, ...; a run of one wave of the plan keeps its number),
+    ``services`` names each wave's service (several services in order), ``versions`` is target -> version
+    (default ``version``), ``details`` target -> {weight} (where a held target stands).
     """
     validate_plan(waves)
     _check_choice("fleet_release_on_same_wave", on_same_wave, SAME_WAVE_ACTIONS)
     _check_choice("fleet_release_on_promoted", on_promoted, PROMOTED_ACTIONS)
     results = results or {}
-    red_wave = None
+    numbers = list(numbers or range(1, len(waves) + 1))
+    services = list(services or [None] * len(waves))
+    versions = versions or {}
+    details = details or {}
+    rolled_back = set(rolled_back or ())
+    if len(numbers) != len(waves) or len(services) != len(waves):
+        raise FleetPlanError("the wave numbers and services must give one per wave (%d waves)" % len(waves))
+    red_wave = red_index = None
     red_targets = []
-    for index, wave in enumerate(waves, 1):
+    for index, wave in enumerate(waves):
         red_targets = [t for t in wave if results.get(t) in RED]
         if red_targets:
-            red_wave = index
+            red_wave, red_index = numbers[index], index
             break
-    reason = ("%s failed in wave %d" % (", ".join(red_targets), red_wave)) if red_wave else ""
+    reason = ("%s failed in %s" % (", ".join(red_targets), _wave_name(red_wave, services[red_index]))
+              if red_wave else "")
     targets = {}
-    for index, wave in enumerate(waves, 1):
+    for index, wave in enumerate(waves):
         for target in wave:
             verdict = results.get(target)
-            entry = {"wave": index, "verdict": verdict or "not_started"}
-            if verdict == "unhealthy":
-                entry.update(runs=version, action="page", why="promoted, then its analysis failed during the soak")
+            runs = versions.get(target) or version
+            entry = {"wave": numbers[index], "verdict": verdict or "not_started", "version": runs}
+            if services[index]:
+                entry["service"] = services[index]
+            if verdict in GREEN + ("unhealthy",) and red_wave and on_promoted == "rollback":
+                done = target in rolled_back
+                entry.update(runs="stable" if done else runs,
+                             action="rolled back by the fleet" if done else "roll back failed",
+                             why="%s; the fleet rolls back every target promoted in this fleet release "
+                             "(fleet_release_on_promoted=rollback)%s" % (reason, "" if done else
+                                                                         " - roll it back by hand"))
+            elif verdict == "unhealthy":
+                entry.update(runs=runs, action="page", why="promoted, then its analysis failed during the soak")
             elif verdict in RED:
-                entry.update(runs="stable", action="rolled back by its own release",
+                entry.update(runs="stable", action="rolled back by its own analysis",
                              why="its analysis or release failed: %s" % verdict)
             elif verdict in GREEN:
-                if red_wave and on_promoted == "rollback":
-                    entry.update(runs="stable", action="roll back", why="%s; the fleet rolls promoted targets "
-                                 "back (fleet_release_on_promoted=rollback)" % reason)
-                elif red_wave:
-                    entry.update(runs=version, action="keep", why="%s; promoted targets are kept and a person is "
+                if red_wave:
+                    entry.update(runs=runs, action="keep", why="%s; promoted targets are kept and a person is "
                                  "paged (fleet_release_on_promoted=keep)" % reason)
                 elif verdict == "already_stable":
-                    entry.update(runs=version, action="no change", why="already promoted by an earlier run")
+                    entry.update(runs=runs, action="no change", why="already promoted by an earlier run")
                 else:
-                    entry.update(runs=version, action="promoted", why="its analysis passed at every step")
+                    entry.update(runs=runs, action="promoted", why="its analysis passed at every step")
+            elif verdict == "aborted":
+                entry.update(runs="stable", action="aborted by the fleet",
+                             why="%s; aborted before its next step (fleet_release_on_same_wave=abort)" % reason)
             elif verdict in STILL_RELEASING:
+                weight = (details.get(target) or {}).get("weight")
                 if red_wave:
-                    abort = on_same_wave == "abort"
-                    entry.update(runs="stable" if abort else "canary split",
-                                 action="abort" if abort else "hold",
-                                 why="%s; same-wave targets still releasing are %s (fleet_release_on_same_wave=%s)"
-                                 % (reason, "aborted" if abort else "held", on_same_wave))
+                    held = "held at %s%%" % weight if weight is not None else "held"
+                    entry.update(runs="canary split", action=held,
+                                 why="%s; %s before its next step (fleet_release_on_same_wave=hold) - "
+                                 "router_step action=resume or abort" % (reason, held))
                 else:
                     entry.update(runs="canary split", action="wait", why="its release is %s" % verdict)
             elif verdict is None:
-                if red_wave and index > red_wave:
+                if red_wave and index > red_index:
                     entry.update(runs="stable", action="not started", why="%s; later waves do not start" % reason)
                 else:
                     entry.update(runs="stable", action="not started", why="its wave has not started yet")
             else:
                 raise FleetPlanError("target %r: unknown release verdict %r (expected one of %s)"
-                                     % (target, verdict, ", ".join(GREEN + RED + STILL_RELEASING)))
+                                     % (target, verdict, ", ".join(GREEN + RED + STILL_RELEASING + ("aborted",))))
             targets[target] = entry
     if red_wave:
         fleet = "stopped"
@@ -160,9 +224,23 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
         fleet = "already_stable" if all(results.get(t) == "already_stable" for t in targets) else "promoted"
     else:
         fleet = "in_progress"
+    by_service = {}
+    for index, wave in enumerate(waves):
+        if services[index]:
+            by_service.setdefault(services[index], []).extend(wave)
+    service_verdicts = {}
+    for name, own in by_service.items():
+        got = [results.get(t) for t in own]
+        service_verdicts[name] = {
+            "version": versions.get(own[0]) or version,
+            "verdict": ("stopped" if any(v in RED or v == "aborted" or (red_wave and v in STILL_RELEASING)
+                                        for v in got)
+                        else "not_started" if all(v is None for v in got)
+                        else "already_stable" if all(v == "already_stable" for v in got)
+                        else "promoted" if all(v in GREEN for v in got) else "in_progress")}
     return {"verdict": fleet, "version": version, "stopped_at_wave": red_wave, "reason": reason,
-            "changed": any(results.get(t) not in (None, "already_stable") for t in targets),
-            "targets": targets, "waves": [list(w) for w in waves]}
+            "changed": any(results.get(t) not in (None, "already_stable") for t in targets) or bool(rolled_back),
+            "targets": targets, "waves": [list(w) for w in waves], "services": service_verdicts}
 
 
 def next_wave(waves, results):
@@ -179,11 +257,13 @@ def summary_lines(verdict):
     """One line per target for the report: target, wave, version it runs, action, why."""
     lines = ["fleet release of %s: %s%s" % (verdict["version"], verdict["verdict"],
                                             (" - " + verdict["reason"]) if verdict["reason"] else "")]
+    for name, service in (verdict.get("services") or {}).items():
+        lines.append("service %s %s: %s" % (name, service["version"], service["verdict"]))
     for wave in verdict["waves"]:
         for target in wave:
             entry = verdict["targets"][target]
-            lines.append("wave %d %s: runs %s, %s - %s"
-                         % (entry["wave"], target, entry["runs"], entry["action"], entry["why"]))
+            lines.append("%s %s: runs %s, %s - %s" % (_wave_name(entry["wave"], entry.get("service")), target,
+                                                      entry["runs"], entry["action"], entry["why"]))
     return lines
 
 
@@ -199,7 +279,8 @@ def fleet_report(verdict, details=None, started=None):
         entry.update(step=own.get("step"), started=own.get("started"), finished=own.get("finished"))
         targets.append(entry)
     return {"version": verdict["version"], "verdict": verdict["verdict"], "reason": verdict["reason"],
-            "stopped_at_wave": verdict["stopped_at_wave"], "started": started, "targets": targets}
+            "stopped_at_wave": verdict["stopped_at_wave"], "started": started,
+            "services": verdict.get("services") or {}, "targets": targets}
 
 
 def fleet_html(report):
@@ -207,8 +288,12 @@ def fleet_html(report):
     from ansible_collections.progressive.delivery.plugins.module_utils import report_html
     summary = "fleet release of %s: %s%s" % (report["version"], report["verdict"],
                                              (" - " + report["reason"]) if report.get("reason") else "")
-    rows = [(t["wave"], t["target"], t["runs"], t["verdict"], t.get("step") or "", t.get("started") or "",
-             t.get("finished") or "", "%s - %s" % (t["action"], t["why"])) for t in report["targets"]]
+    rows = [(_wave_name(t["wave"], t.get("service")), t["target"], t["runs"], t["verdict"], t.get("step") or "",
+             t.get("started") or "", t.get("finished") or "", "%s - %s" % (t["action"], t["why"]))
+            for t in report["targets"]]
     body = report_html._table(("wave", "target", "runs", "verdict", "step", "started", "finished", "why"), rows)
+    if report.get("services"):
+        body = report_html._table(("service", "version", "verdict"), [
+            (name, s["version"], s["verdict"]) for name, s in report["services"].items()]) + body
     return report_html.page("Fleet release of %s (started %s)" % (report["version"], report.get("started") or "-"),
                             body, summary=summary, bad=report["verdict"] not in GREEN)

@@ -116,7 +116,7 @@ def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_wi
         assert rc != 0, out[-4000:]
         lines = said(tasks, "Which target runs which version, and why", out)
         assert lines[0] == "fleet release of v3: stopped - t1 failed in wave 1", lines
-        assert lines[1].startswith("wave 1 t1: runs stable, rolled back by its own release"), lines
+        assert lines[1].startswith("wave 1 t1: runs stable, rolled back by its own analysis"), lines
         assert lines[2].startswith("wave 2 t2: runs stable, not started - t1 failed in wave 1"), lines
         assert lines[3].startswith("wave 2 t3: runs stable, not started"), lines
         assert [b[0] for b in waves_run(out)] == [["t1"]], waves_run(out)
@@ -206,7 +206,7 @@ def test_an_awx_wave_job_releases_only_its_wave_and_a_wave_not_in_the_plan_is_re
     rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(plan, fleet_release_only_wave=2))
     assert rc != 0 and [b[0] for b in waves_run(out)] == [["t2", "t3"]], out[-4000:]
     lines = said(tasks, "Which target runs which version, and why", out)
-    assert [line.split(":")[0] for line in lines[1:]] == ["wave 1 t2", "wave 1 t3"], lines
+    assert [line.split(":")[0] for line in lines[1:]] == ["wave 2 t2", "wave 2 t3"], lines
     rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(plan, fleet_release_only_wave=3))
     assert rc != 0, out[-3000:]
     failed = [t for t in tasks if t.get("failed")]

@@ -50,20 +50,94 @@ def test_the_first_red_stops_later_waves_and_keeps_promoted_targets_by_default()
     assert verdict["verdict"] == "stopped" and verdict["stopped_at_wave"] == 2
     assert verdict["reason"] == "eu-1 failed in wave 2"
     targets = verdict["targets"]
-    assert targets["eu-1"]["runs"] == "stable" and targets["eu-1"]["action"] == "rolled back by its own release"
-    assert targets["eu-2"]["action"] == "hold" and "fleet_release_on_same_wave=hold" in targets["eu-2"]["why"]
+    assert targets["eu-1"]["runs"] == "stable" and targets["eu-1"]["action"] == "rolled back by its own analysis"
+    assert targets["eu-2"]["action"] == "held" and "fleet_release_on_same_wave=hold" in targets["eu-2"]["why"]
     assert targets["eu-canary"]["action"] == "keep" and targets["eu-canary"]["runs"] == "v3"
     assert "paged" in targets["eu-canary"]["why"]
     assert targets["us-1"]["action"] == "not started" and "later waves do not start" in targets["us-1"]["why"]
     assert fleet.next_wave(PLAN, results) == 2
 
 
-def test_configured_abort_and_rollback():
+def test_a_target_the_fleet_held_says_at_which_weight_and_how_to_go_on():
     results = {"eu-canary": "promoted", "eu-1": "rolled_back", "eu-2": "paused"}
-    verdict = fleet.fleet_verdict(PLAN, results, "v3", on_same_wave="abort", on_promoted="rollback")
+    entry = fleet.fleet_verdict(PLAN, results, "v3", details={"eu-2": {"weight": 25}})["targets"]["eu-2"]
+    assert (entry["runs"], entry["action"]) == ("canary split", "held at 25%")
+    assert entry["why"] == ("eu-1 failed in wave 2; held at 25% before its next step "
+                            "(fleet_release_on_same_wave=hold) - router_step action=resume or abort")
+
+
+def test_configured_abort_and_rollback():
+    results = {"eu-canary": "promoted", "eu-1": "rolled_back", "eu-2": "aborted"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v3", on_same_wave="abort", on_promoted="rollback",
+                                  rolled_back=["eu-canary"])
     targets = verdict["targets"]
-    assert (targets["eu-2"]["action"], targets["eu-2"]["runs"]) == ("abort", "stable")
-    assert (targets["eu-canary"]["action"], targets["eu-canary"]["runs"]) == ("roll back", "stable")
+    # the fleet's abort is not a red of its own: the reason names only the target that failed
+    assert verdict["reason"] == "eu-1 failed in wave 2"
+    assert (targets["eu-2"]["action"], targets["eu-2"]["runs"]) == ("aborted by the fleet", "stable")
+    assert "fleet_release_on_same_wave=abort" in targets["eu-2"]["why"]
+    assert (targets["eu-canary"]["action"], targets["eu-canary"]["runs"]) == ("rolled back by the fleet", "stable")
+    # a promoted target the rollback did not reach is said so, with the version it still runs
+    targets = fleet.fleet_verdict(PLAN, results, "v3", on_promoted="rollback")["targets"]
+    assert (targets["eu-canary"]["action"], targets["eu-canary"]["runs"]) == ("roll back failed", "v3")
+
+
+def test_a_wave_released_alone_keeps_its_number_in_the_plan():
+    verdict = fleet.fleet_verdict([["eu-1", "eu-2"]], {"eu-1": "rolled_back"}, "v3", numbers=[2])
+    assert verdict["stopped_at_wave"] == 2 and verdict["reason"] == "eu-1 failed in wave 2"
+    assert [line.split(":")[0] for line in fleet.summary_lines(verdict)[1:]] == ["wave 2 eu-1", "wave 2 eu-2"]
+    with pytest.raises(fleet.FleetPlanError, match="one per wave"):
+        fleet.fleet_verdict([["eu-1"]], {}, "v3", numbers=[1, 2])
+
+
+SERVICES = [{"name": "orders", "version": "v2", "waves": [["orders-eu1"], ["orders-us1", "orders-us2"]]},
+            {"name": "payments-worker", "version": "v7", "wave_groups": ["pay-canary", "pay-rest"]}]
+GROUPS = {"all": ["orders-eu1", "orders-us1", "orders-us2", "pay-1", "pay-2"], "pay-canary": ["pay-1"],
+          "pay-rest": ["pay-2"]}
+
+
+def test_several_services_are_one_plan_in_their_stated_order_each_wave_labelled():
+    waves, services, versions = fleet.build_services_plan(SERVICES, GROUPS)
+    assert waves == [["orders-eu1"], ["orders-us1", "orders-us2"], ["pay-1"], ["pay-2"]]
+    assert services == ["orders", "orders", "payments-worker", "payments-worker"]
+    assert versions == {"orders-eu1": "v2", "orders-us1": "v2", "orders-us2": "v2", "pay-1": "v7", "pay-2": "v7"}
+
+
+def test_a_red_wave_of_the_first_service_stops_the_next_service():
+    waves, services, versions = fleet.build_services_plan(SERVICES, GROUPS)
+    verdict = fleet.fleet_verdict(waves, {"orders-eu1": "promoted", "orders-us1": "rolled_back",
+                                          "orders-us2": "aborted"}, "orders v2, payments-worker v7",
+                                  on_same_wave="abort", services=services, versions=versions)
+    assert verdict["reason"] == "orders-us1 failed in wave 2 (orders)"
+    assert verdict["services"] == {"orders": {"version": "v2", "verdict": "stopped"},
+                                   "payments-worker": {"version": "v7", "verdict": "not_started"}}
+    lines = fleet.summary_lines(verdict)
+    assert lines[1:3] == ["service orders v2: stopped", "service payments-worker v7: not_started"]
+    assert lines[3].startswith("wave 1 (orders) orders-eu1: runs v2, keep")
+    assert lines[6] == ("wave 3 (payments-worker) pay-1: runs stable, not started - orders-us1 failed in wave 2 "
+                        "(orders); later waves do not start")
+    green = dict.fromkeys(versions, "promoted")
+    verdict = fleet.fleet_verdict(waves, green, "orders v2, payments-worker v7", services=services,
+                                  versions=versions)
+    assert verdict["verdict"] == "promoted" and verdict["targets"]["pay-2"]["runs"] == "v7"
+    assert {s["verdict"] for s in verdict["services"].values()} == {"promoted"}
+    page = fleet.fleet_html(fleet.fleet_report(verdict))
+    assert "<td>wave 3 (payments-worker)</td>" in page and "<td>payments-worker</td>" in page
+
+
+@pytest.mark.parametrize("services, message", [
+    ([], "fleet_release_services must be a list of services in release order"),
+    ([{"name": "orders", "version": "v2"}], "service orders: no wave plan"),
+    ([{"name": "orders", "waves": [["a"]]}], r"item 1 \(orders\): version must be a non-empty string"),
+    ([{"name": "orders", "version": "v2", "wave": [["a"]]}], "unknown key wave"),
+    ([{"name": "o", "version": "v2", "waves": [["a"]]}, {"name": "o", "version": "v3", "waves": [["b"]]}],
+     "service 'o' is listed twice"),
+    ([{"name": "o", "version": "v2", "waves": [["a"]]}, {"name": "p", "version": "v3", "waves": [["a"]]}],
+     "target 'a' is in wave 1 and in wave 2"),
+    (["orders"], "item 1 must be a dict"),
+])
+def test_a_bad_service_list_is_refused_naming_the_service_and_the_fix(services, message):
+    with pytest.raises(fleet.FleetPlanError, match=message):
+        fleet.build_services_plan(services)
 
 
 def test_a_red_canary_wave_never_touches_the_next_waves():
