@@ -2,7 +2,10 @@
 
 It serves ``/`` (the "business" endpoint), ``/metrics`` (prometheus_client exposition),
 ``/control`` (GET with ?error_rate=0.2&latency=0.05 changes behaviour at run time) and
-``/healthz``. With ``--load-rps`` it also sends itself requests, bounded by ``--load-seconds``
+``/healthz``. Every request counted is labelled ``mirrored="true"`` when it is a router's copy (a traffic
+mirror: it carries ``X-PD-Mirrored``, or its Host ends with ``-shadow`` as Envoy sends copies) and
+``mirrored="false"`` when a user sent it, so an analysis can judge a dark canary on its answers to the copies
+and a report can tell failed answers to users from failed answers nobody received. With ``--load-rps`` it also sends itself requests, bounded by ``--load-seconds``
 and a request cap, then stops by itself: traffic never leaves 127.0.0.1.
 
 Errors are spread evenly (every 5th request at 0.2) rather than drawn at random, so a test
@@ -11,6 +14,7 @@ that asks for 20% errors sees 20% in any window.
 
 import argparse
 import math
+import re
 import threading
 import time
 import urllib.error
@@ -48,15 +52,27 @@ class Behaviour(object):
                 self.latency = max(0.0, latency)
 
 
+MIRROR_HEADER = "X-PD-Mirrored"  # routers.MIRROR_HEADER: the nginx mirror adds it to every copy
+SHADOW_SUFFIX = "-shadow"  # Envoy (Istio, most Gateway API implementations) appends it to a copy's Host
+
+
+def is_mirrored(headers):
+    """"true" for a router's copy of a request, "false" for a user's request (the ``mirrored`` label)."""
+    host = re.sub(r":\d+$", "", headers.get("Host") or "")  # the name, without a port
+    return "true" if headers.get(MIRROR_HEADER) or host.endswith(SHADOW_SUFFIX) else "false"
+
+
 def make_handler(version, behaviour, registry):
-    requests_total = Counter("http_requests_total", "HTTP requests served", ["code", "method", "version"],
+    requests_total = Counter("http_requests_total", "HTTP requests served", ["code", "method", "version", "mirrored"],
                              registry=registry)
-    duration = Histogram("http_request_duration_seconds", "HTTP request latency", ["version"],
+    duration = Histogram("http_request_duration_seconds", "HTTP request latency", ["version", "mirrored"],
                          buckets=BUCKETS, registry=registry)
     # every series exists from the start at 0: a 500 series born with the first error would have no
-    # earlier sample, and rate() over it would miss those errors until the next scrape
+    # earlier sample, and rate() over it would miss those errors until the next scrape (and a canary that
+    # served users nothing reports 0 failed user requests, not no data)
     for code in ("200", "500"):
-        requests_total.labels(code, "GET", version)
+        for mirrored in ("true", "false"):
+            requests_total.labels(code, "GET", version, mirrored)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -91,13 +107,14 @@ def make_handler(version, behaviour, registry):
                     return self.reply(400, "error_rate and latency must be numbers\n")
                 return self.reply(200, "error_rate=%s latency=%s\n" % (behaviour.error_rate, behaviour.latency))
             start = time.time()
+            mirrored = is_mirrored(self.headers)
             fail, latency = behaviour.next_request()
             if latency:
                 time.sleep(latency)
             code = 500 if fail else 200
             self.reply(code, "%s %s\n" % (version, "error" if fail else "ok"))
-            requests_total.labels(str(code), "GET", version).inc()
-            duration.labels(version).observe(time.time() - start)
+            requests_total.labels(str(code), "GET", version, mirrored).inc()
+            duration.labels(version, mirrored).observe(time.time() - start)
 
     return Handler
 
