@@ -13,8 +13,9 @@
 
 Example: ``{{ {'app': 'checkout'} | progressive.delivery.promql_request_count(pod_hash=hash, window='5m') }}``
 gives ``sum(increase(http_requests_total{app="checkout",pod=~".*-HASH-.*"}[5m]))``. Options:
-``pod_hash``, ``window``, ``metric``, ``pod_label``, and ``status_label`` / ``error_codes`` (default ``code``,
-``5..``) for the error filters."""
+``pod_hash``, ``window``, ``metric``, ``pod_label``, ``status_label`` / ``error_codes`` (default ``code``,
+``5..``) for the error filters, and ``traffic`` (``all``, ``mirrored`` - a router's copies, ``users``) with
+``mirrored_label`` for the request filters, to judge a dark canary on its answers to a mirror's copies."""
 
 from __future__ import absolute_import, division, print_function
 
