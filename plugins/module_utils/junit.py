@@ -17,6 +17,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.progressive.delivery.plugins.module_utils import evidence
+from ansible_collections.progressive.delivery.plugins.module_utils.report_html import (
+    canary_failed_counts, canary_failed_text)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import ReleaseState
 
 NOT_XML = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -111,8 +113,10 @@ def _step_spans(history):
     return spans
 
 
-def release_suite(state):
-    """A release state (a ReleaseState or its dict) as one <testsuite>."""
+def release_suite(state, canary_failed=None):
+    """A release state (a ReleaseState or its dict) as one <testsuite>; ``canary_failed`` (``{users, copies}``,
+    when measured) adds the canary's failed requests served to users and answered to copies as properties."""
+    counts = canary_failed_counts(canary_failed) or {}
     if not isinstance(state, ReleaseState):
         state = ReleaseState.from_dict(state)
     if not state.history:
@@ -125,7 +129,9 @@ def release_suite(state):
                               ("stable_version", state.previous_stable), ("canary_version", state.canary_version),
                               ("verdict", state.verdict), ("phase", state.phase), ("decided_by", state.decided_by()),
                               ("time_to_detect_s", state.time_to_detect_s),
-                              ("time_to_restore_s", state.time_to_restore_s)])
+                              ("time_to_restore_s", state.time_to_restore_s),
+                              ("canary_failed_user_requests", counts.get("users")),
+                              ("canary_failed_mirrored_answers", counts.get("copies"))])
     # the steps of the latest attempt (a retried release starts again at step 0); the timeline keeps all
     latest = evidence.attempt(state.history)
     spans = _step_spans(latest)
@@ -172,12 +178,14 @@ def release_suite(state):
     else:
         suite.case(classname, "verdict", duration, skipped="%s: %s" % (
             evidence.VERDICT_WORDS.get(verdict, verdict), state.message or "not finished"))
-    return suite.finish(duration, evidence.release_summary(state) + "\n\n" + evidence.timeline_text(state.history))
+    served = canary_failed_text(canary_failed)
+    return suite.finish(duration, evidence.release_summary(state) + ("\n" + served if served else "") + "\n\n"
+                        + evidence.timeline_text(state.history))
 
 
-def release_junit(state):
+def release_junit(state, canary_failed=None):
     """A release as a JUnit XML document."""
-    return document("%s release" % SUITE_PREFIX, [release_suite(state)])
+    return document("%s release" % SUITE_PREFIX, [release_suite(state, canary_failed)])
 
 
 def drill_suite(report):

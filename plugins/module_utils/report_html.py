@@ -196,9 +196,40 @@ def release_body(state):
         _table(["elapsed", "event", "verdict", "details"], timeline))
 
 
-def release_html(state, failed=None):
+def canary_failed_counts(counts):
+    """``{users, copies}`` - the canary's failed requests served to users and its failed answers to a mirror's
+    copies (which nobody received) - checked: whole numbers, or None when not measured."""
+    if counts is None:
+        return None
+    if not isinstance(counts, dict) or set(counts) - {"users", "copies"}:
+        raise ValueError("canary_failed must be a dictionary {users: N, copies: N} (the canary's failed requests "
+                         "served to users and its failed answers to copies), got %r" % (counts,))
+    out = {}
+    for key in ("users", "copies"):
+        value = counts.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+            raise ValueError("canary_failed.%s must be a count (a number of requests, 0 or more), got %r" % (key, value))
+        out[key] = None if value is None else int(round(value))
+    return out
+
+
+def canary_failed_text(counts):
+    """"the canary's failed requests: 0 served to users, 412 answers to copies (discarded)"."""
+    counts = canary_failed_counts(counts)
+    if not counts or (counts["users"] is None and counts["copies"] is None):
+        return ""
+    parts = []
+    if counts["users"] is not None:
+        parts.append("%d served to users" % counts["users"])
+    if counts["copies"] is not None:
+        parts.append("%d answer%s to copies (discarded)" % (counts["copies"], "" if counts["copies"] == 1 else "s"))
+    return "the canary's failed requests: " + ", ".join(parts)
+
+
+def release_html(state, failed=None, canary_failed=None):
     """A release state (what router_release keeps beside the router; a ReleaseState or its dict) as an HTML
-    page; ``failed``: the requests that failed during it, when someone counted them."""
+    page; ``failed``: the requests that failed during it, when someone counted them; ``canary_failed``: the
+    canary's failed requests served to users and to a mirror's copies (``{users, copies}``), when measured."""
     if not isinstance(state, ReleaseState):
         state = ReleaseState.from_dict(state)
     if not state.history:
@@ -211,6 +242,9 @@ def release_html(state, failed=None):
     if state.aborted:
         facts.append("time to detect %s &middot; time to restore %s" % (
             _e(evidence.duration_text(state.time_to_detect_s)), _e(evidence.duration_text(state.time_to_restore_s))))
+    served = canary_failed_text(canary_failed)
+    if served:
+        facts.append('<span class="canary-failed">%s</span>' % _e(served))
     body = "<p>%s</p>\n%s" % (" &middot; ".join(facts), release_body(state))
     return page("release %s: %s \u2192 %s" % (state.release or "", state.previous_stable or "?",
                                               state.canary_version or "?"),
