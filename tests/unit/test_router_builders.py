@@ -210,3 +210,84 @@ def test_ingress_nginx_keeps_foreign_annotations_and_the_spec():
     rebuilt = r.build(copy.deepcopy(existing), Routing(25))
     assert rebuilt["spec"] == existing["spec"]
     assert rebuilt["metadata"]["annotations"] == dict(existing["metadata"]["annotations"], **nginx_annotations(25))
+
+
+# --------------------------------------------------------------------------- mirroring (issue 17)
+
+
+def mirrored(weight, active=True, cohort=False, **mirror):
+    spec = dict({"name": "dark", "percentage": 20, "methods": ["GET", "HEAD"]}, **mirror)
+    if cohort:
+        return Routing(weight, active, HEADER, always_canary=["beta"], never_canary=["vip"], mirror=spec)
+    return Routing(weight, active, HEADER, mirror=spec)
+
+
+def test_istio_mirrors_the_methods_to_the_canary_subset_ahead_of_the_weighted_route():
+    r = router(IstioRouter)
+    assert r.supports_mirror
+    http = r.build(None, mirrored(0, cohort=True))["spec"]["http"]
+    assert [route["name"] for route in http] == ["cohort-beta", "cohort-vip", "mirror-dark", "weighted"]
+    assert http[2] == {"name": "mirror-dark",
+                       "match": [{"method": {"exact": "GET"}}, {"method": {"exact": "HEAD"}}],
+                       "route": [istio_dest("stable", 100), istio_dest("canary", 0)],  # users: the weights
+                       "mirror": {"host": "checkout-stable", "subset": "canary", "port": {"number": 8080}},
+                       "mirrorPercentage": {"value": 20}}
+    assert http[3] == {"name": "weighted", "route": [istio_dest("stable", 100), istio_dest("canary", 0)]}
+    headers = r.build(None, mirrored(10, methods=["GET"], headers={"x-tenant": "internal"}))["spec"]["http"][0]
+    assert headers["match"] == [{"method": {"exact": "GET"}, "headers": {"x-tenant": {"exact": "internal"}}}]
+    assert headers["route"] == [istio_dest("stable", 90), istio_dest("canary", 10)]
+
+
+@pytest.mark.parametrize("cls", [IstioRouter, GatewayAPIRouter])
+def test_the_mirror_is_read_back_from_the_object_and_dropped_on_abort_and_at_100(cls):
+    r = router(cls)
+    routing = mirrored(10, cohort=True, methods=["GET"], headers={"x-tenant": "internal"})
+    built = r.build(None, routing)
+    assert r.mirror_of(built) == routing.mirror and r.canary_weight_of(built) == 10
+    for gone in (mirrored(10, active=False, cohort=True), mirrored(100, cohort=True)):
+        rebuilt = r.build(copy.deepcopy(built), gone)
+        assert r.mirror_of(rebuilt) is None
+        assert not any("mirror" in str(part.get("name", "")) for part in rebuilt["spec"].get("http", rebuilt[
+            "spec"].get("rules", [])))
+    assert r.mirror_of(r.build(None, Routing(10))) is None
+
+
+def test_gateway_api_mirrors_with_a_request_mirror_filter_and_keeps_cohorts_ahead():
+    r = router(GatewayAPIRouter)
+    assert r.supports_mirror
+    rules = r.build(None, mirrored(0, cohort=True))["spec"]["rules"]
+    assert len(rules) == 4
+    beta = {"type": "Exact", "name": HEADER, "value": "beta"}
+    # a method match outranks header matches in Gateway API: the cohort also matches each mirrored method
+    assert rules[0]["matches"] == [{"headers": [beta]}, {"method": "GET", "headers": [beta]},
+                                   {"method": "HEAD", "headers": [beta]}]
+    assert rules[2] == {"name": "mirror-dark", "matches": [{"method": "GET"}, {"method": "HEAD"}],
+                        "filters": [{"type": "RequestMirror", "requestMirror": {
+                            "backendRef": {"name": "checkout-canary", "port": 8080}, "percent": 20}}],
+                        "backendRefs": [backend("checkout-stable", 100), backend("checkout-canary", 0)]}
+    assert rules[3] == {"backendRefs": [backend("checkout-stable", 100), backend("checkout-canary", 0)]}
+    assert r.canary_weight_of(r.build(None, mirrored(25, cohort=True))) == 25
+    tenant = r.build(None, mirrored(0, cohort=True, methods=["GET"], headers={"x-tenant": "internal"}))["spec"]["rules"]
+    wanted = {"type": "Exact", "name": "x-tenant", "value": "internal"}
+    assert tenant[0]["matches"][1] == {"method": "GET", "headers": [beta, wanted]}
+    assert tenant[2]["matches"] == [{"method": "GET", "headers": [wanted]}]
+
+
+def test_gateway_api_reads_a_fraction_and_refuses_a_method_an_httproute_cannot_match():
+    r = router(GatewayAPIRouter)
+    built = r.build(None, mirrored(0))
+    built["spec"]["rules"][0]["filters"][0]["requestMirror"].pop("percent")
+    built["spec"]["rules"][0]["filters"][0]["requestMirror"]["fraction"] = {"numerator": 1, "denominator": 4}
+    assert r.mirror_of(built).percentage == 25
+    with pytest.raises(RouterError, match="cannot mirror method PROPFIND .*nothing was changed"):
+        r.check_routing(mirrored(0, methods=["GET", "PROPFIND"]))
+
+
+@pytest.mark.parametrize("cls", [IngressNginxRouter, OpenShiftRouteRouter])
+def test_routers_that_cannot_mirror_refuse_a_mirror_naming_the_fix(cls):
+    r = router(cls)
+    assert not r.supports_mirror
+    with pytest.raises(RouterError, match="cannot mirror traffic \\(setMirrorRoute dark\\).*istio, gateway_api"):
+        r.check_routing(mirrored(0))
+    with pytest.raises(RouterError, match="cannot mirror"):
+        r.reconcile(mirrored(0))  # refused before the client (None here) is asked anything

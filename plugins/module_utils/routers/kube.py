@@ -14,14 +14,16 @@ import json
 from ansible_collections.progressive.delivery.plugins.module_utils.k8s import (
     describe, kept, read_object, update_with_retry, write_object)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import ConfigMapStore
-from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, Routing
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import Change, Router, RouterError, Routing
 
 ROUTING_ANNOTATION = "progressive.delivery/routing"
+MIRROR_ROUTE_PREFIX = "mirror-"  # the route (Istio) or rule (Gateway API) that carries a setMirrorRoute step's copies
 
 
 class KubernetesRouter(Router):
     """Subclasses set ``kind``/``api_version`` and implement ``build(obj, routing)`` (the object as it
-    should be; ``obj`` is None when it does not exist yet) and ``canary_weight_of(obj)``."""
+    should be; ``obj`` is None when it does not exist yet) and ``canary_weight_of(obj)``; a router that mirrors
+    also sets ``supports_mirror`` and implements ``mirror_of(obj)``."""
 
     api_version = None
     object_kind = None
@@ -52,10 +54,20 @@ class KubernetesRouter(Router):
             return None
         noted = ((obj.get("metadata") or {}).get("annotations") or {}).get(ROUTING_ANNOTATION)
         routing = Routing.from_dict(json.loads(noted)) if noted else Routing()
-        # the weight is what the object says, whatever the annotation claims
-        return routing.replace(canary_weight=self.canary_weight_of(obj), active=routing.active)
+        # the weight and the mirror are what the object says, whatever the annotation claims
+        try:
+            mirror = self.mirror_of(obj)
+        except RouterError:  # a mirror route someone changed by hand: none of ours, the next reconcile renders it
+            mirror = None
+        return routing.replace(canary_weight=self.canary_weight_of(obj), active=routing.active, mirror=mirror)
+
+    def mirror_of(self, obj):
+        """The Mirror the object carries, or None; routers that cannot mirror carry none."""
+        return None
 
     def reconcile(self, routing):
+        self.check_routing(routing)  # before anything is read or written
+
         def plan(obj):
             desired = self.build(copy.deepcopy(obj) if obj else None, routing)
             meta = desired.setdefault("metadata", {})

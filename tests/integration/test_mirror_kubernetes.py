@@ -1,0 +1,166 @@
+"""A dark canary on the Kubernetes routers (issue 17): the setMirrorRoute step on an Istio VirtualService
+(``mirror`` + ``mirrorPercentage``) and a Gateway API HTTPRoute (the ``RequestMirror`` filter), as the API server
+keeps them (the local test server loads the real CRDs, or the cluster in K8S_AUTH_KUBECONFIG); a second run
+changes nothing, check mode writes nothing, and an abort drops the copies in the same write as the weights.
+ingress-nginx and OpenShift Route cannot mirror: the plan is refused with nothing changed."""
+
+import json
+import uuid
+
+import pytest
+from kubernetes.dynamic.exceptions import NotFoundError
+
+import controller
+
+ISTIO = ("VirtualService", "networking.istio.io/v1beta1")
+GATEWAY = ("HTTPRoute", "gateway.networking.k8s.io/v1")
+OBJECTS = {"istio": ISTIO, "gateway_api": GATEWAY, "openshift_route": ("Route", "route.openshift.io/v1"),
+           "ingress_nginx": ("Ingress", "networking.k8s.io/v1")}
+DARK = [{"setMirrorRoute": {"name": "dark", "percentage": 20}}, {"setWeight": 10}, {"pause": {}},
+        {"setMirrorRoute": {"name": "dark"}}, {"setWeight": 100}]
+
+
+def target(kube, name):
+    return {"namespace": kube[2], "name": name, "stable_service": "checkout", "canary_service": "checkout-canary",
+            "port": 8080, "host": "checkout.example.com"}
+
+
+def play(module, body):
+    return """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: %s
+      progressive.delivery.%s: %s
+""" % (module, module, json.dumps(body))
+
+
+def release(playbook, kube, router, name, steps=DARK, version="2", check=False):
+    body = dict(release=name, router=router, kubernetes_target=target(kube, name), kubeconfig=kube[0],
+                stable_version=str(int(version) - 1), canary_version=version, steps=steps)
+    rc, tasks, _out = playbook(play("router_release", body), check=check, diff=check)
+    return rc, tasks[0]
+
+
+def step(playbook, kube, router, name, action, check=False):
+    body = dict(release=name, router=router, kubernetes_target=target(kube, name), kubeconfig=kube[0], action=action)
+    if action == "abort":
+        body["verify_stable"] = False  # no pods behind the Services on the test tier
+    rc, tasks, _out = playbook(play("router_step", body), check=check, diff=check)
+    return rc, tasks[0]
+
+
+def read(kube, kind_version, name):
+    try:
+        return controller.get(kube[1], kube[2], name, kind=kind_version[0], api_version=kind_version[1])
+    except NotFoundError:
+        return None
+
+
+def state_of(kube, name):
+    return read(kube, ("ConfigMap", "v1"), "pd-release-%s" % name)
+
+
+def test_istio_mirrors_to_the_canary_subset_idempotent_and_dropped_with_the_weights(playbook, kube):
+    name = "mi-%s" % uuid.uuid4().hex[:5]
+    rc, checked = release(playbook, kube, "istio", name, check=True)
+    assert rc == 0 and checked["changed"] is True, checked.get("msg")
+    assert read(kube, ISTIO, name) is None and state_of(kube, name) is None  # check mode wrote nothing
+
+    rc, first = release(playbook, kube, "istio", name)
+    assert rc == 0 and first["verdict"] == "paused" and first["weights"] == {"stable": 90, "canary": 10}, first
+    vs = read(kube, ISTIO, name)
+    http = vs["spec"]["http"]
+    assert [r["name"] for r in http] == ["mirror-dark", "weighted"]
+    mirror = http[0]
+    # what the server keeps: GET and HEAD copied to the canary subset, users routed by the weights
+    assert mirror["match"] == [{"method": {"exact": "GET"}}, {"method": {"exact": "HEAD"}}]
+    assert mirror["mirror"] == {"host": "checkout", "subset": "canary", "port": {"number": 8080}}
+    assert mirror["mirrorPercentage"] == {"value": 20}
+    assert [(d["destination"]["subset"], d["weight"]) for d in mirror["route"]] == [("stable", 90), ("canary", 10)]
+    assert [(d["destination"]["subset"], d["weight"]) for d in http[1]["route"]] == [("stable", 90), ("canary", 10)]
+    events = [e["event"] for e in json.loads(state_of(kube, name)["data"]["state"])["history"]]
+    assert "mirror_set" in events
+
+    rc, again = release(playbook, kube, "istio", name)
+    assert rc == 0 and again["changed"] is False, again
+    assert read(kube, ISTIO, name)["metadata"]["resourceVersion"] == vs["metadata"]["resourceVersion"]
+
+    rc, would = step(playbook, kube, "istio", name, "abort", check=True)
+    assert rc == 0 and would["changed"] is True, would.get("msg")
+    assert read(kube, ISTIO, name)["metadata"]["resourceVersion"] == vs["metadata"]["resourceVersion"]
+
+    rc, aborted = step(playbook, kube, "istio", name, "abort")
+    assert rc == 0 and aborted["weights"] == {"stable": 100, "canary": 0}, aborted.get("msg")
+    after = read(kube, ISTIO, name)
+    # one write: the copies stop in the same router update as the split
+    assert after["metadata"]["generation"] == vs["metadata"]["generation"] + 1
+    assert [r["name"] for r in after["spec"]["http"]] == ["weighted"]
+    assert not any("mirror" in r for r in after["spec"]["http"])
+    rc, again = step(playbook, kube, "istio", name, "abort")
+    assert rc == 0 and again["changed"] is False
+
+
+def test_gateway_api_request_mirror_filter_as_the_server_keeps_it(playbook, kube):
+    name = "mg-%s" % uuid.uuid4().hex[:5]
+    steps = [{"setMirrorRoute": {"name": "dark", "percentage": 35, "match": [{"method": {"exact": "GET"}}]}},
+             {"pause": {}}, {"setMirrorRoute": {"name": "dark"}}, {"setWeight": 20}, {"pause": {}},
+             {"setWeight": 100}]
+    rc, checked = release(playbook, kube, "gateway_api", name, steps, check=True)
+    assert rc == 0 and checked["changed"] is True, checked.get("msg")
+    assert read(kube, GATEWAY, name) is None and state_of(kube, name) is None
+
+    rc, first = release(playbook, kube, "gateway_api", name, steps)
+    assert rc == 0 and first["verdict"] == "paused", first.get("msg")
+    route = read(kube, GATEWAY, name)
+    rules = route["spec"]["rules"]
+    assert len(rules) == 2
+    mirror = rules[0]
+    assert mirror["name"] == "mirror-dark"
+    # the server's defaults: a match gets path PathPrefix /, a backendRef its group and kind
+    assert mirror["matches"] == [{"method": "GET", "path": {"type": "PathPrefix", "value": "/"}}]
+    assert mirror["filters"] == [{"type": "RequestMirror", "requestMirror": {
+        "backendRef": {"group": "", "kind": "Service", "name": "checkout-canary", "port": 8080}, "percent": 35}}]
+    assert [(b["name"], b["weight"]) for b in mirror["backendRefs"]] == [("checkout", 100), ("checkout-canary", 0)]
+    assert [(b["name"], b["weight"]) for b in rules[1]["backendRefs"]] == [("checkout", 100), ("checkout-canary", 0)]
+
+    rc, again = release(playbook, kube, "gateway_api", name, steps)
+    assert rc == 0 and again["changed"] is False, again
+    assert read(kube, GATEWAY, name)["metadata"]["resourceVersion"] == route["metadata"]["resourceVersion"]
+
+    rc, resumed = step(playbook, kube, "gateway_api", name, "resume")
+    assert rc == 0, resumed.get("msg")
+    rc, walked = release(playbook, kube, "gateway_api", name, steps)
+    assert rc == 0 and walked["weights"] == {"stable": 80, "canary": 20}, walked.get("msg")
+    rules = read(kube, GATEWAY, name)["spec"]["rules"]
+    assert len(rules) == 1 and "filters" not in rules[0]  # the mirror's removal step took the copies away
+    events = [e["event"] for e in json.loads(state_of(kube, name)["data"]["state"])["history"]]
+    assert events.index("mirror_set") < events.index("mirror_removed")
+
+
+@pytest.mark.parametrize("router", ["ingress_nginx", "openshift_route"])
+def test_a_router_that_cannot_mirror_refuses_the_plan_with_nothing_changed(playbook, kube, router):
+    name = "mr-%s" % uuid.uuid4().hex[:5]
+    object_name = name + "-canary" if router == "ingress_nginx" else name
+    if router == "ingress_nginx":
+        controller.api(kube[1], "Ingress", "networking.k8s.io/v1").create({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": "checkout.example.com", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix",
+                 "backend": {"service": {"name": "checkout", "port": {"number": 8080}}}}]}}]}}, namespace=kube[2])
+    # a fresh release: refused before the router's object or the state is created
+    rc, refused = release(playbook, kube, router, name)
+    assert rc != 0 and refused["changed"] is False, refused
+    assert "cannot mirror traffic (setMirrorRoute dark)" in refused["msg"], refused["msg"]
+    assert "remove the setMirrorRoute steps" in refused["msg"] and "nothing was changed" in refused["msg"]
+    assert read(kube, OBJECTS[router], object_name) is None and state_of(kube, name) is None
+
+    # over a promoted release: its object and its state stay as they were
+    rc, promoted = release(playbook, kube, router, name, [{"setWeight": 100}])
+    assert rc == 0 and promoted["verdict"] == "promoted", promoted.get("msg")
+    before = (read(kube, OBJECTS[router], object_name), state_of(kube, name))
+    for check in (True, False):
+        rc, refused = release(playbook, kube, router, name, version="3", check=check)
+        assert rc != 0 and refused["changed"] is False and "cannot mirror traffic" in refused["msg"], refused
+        after = (read(kube, OBJECTS[router], object_name), state_of(kube, name))
+        assert [o["metadata"]["resourceVersion"] for o in after] == [o["metadata"]["resourceVersion"] for o in before]
