@@ -32,12 +32,12 @@ from ansible_collections.progressive.delivery.plugins.module_utils.failpoints im
 from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import FileStore, write_atomic
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import (
-    Change, Router, RouterError, Routing, shown)
+    MIRROR_HEADER, Change, Router, RouterError, Routing, shown)
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx_values import (  # noqa: F401
     ADDRESS_GRAMMAR, local_addresses, validate_address, validate_listen, validate_nginx_header, validate_path)
 
 MARK = "# progressive.delivery routing "
-FORMAT = 3  # of the rendered file; a file of another format is rewritten
+FORMAT = 4  # of the rendered file; a file of another format is rewritten (4: mirrors, copies' header stripped)
 MODES = ("server", "include")
 DEFAULT_CONFIG_DIR = "/etc/nginx/conf.d"
 ROUTING_PATH = "/__pd/routing"
@@ -45,6 +45,14 @@ CONFIG_MODE = 0o644
 
 WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered
 SETTLE_SECONDS = 0.5
+
+# Mirroring (issue 17): nginx finalises a request only once its mirror subrequest has ended, so a slow canary
+# holds the client's next request on a kept-alive connection for as long as the copy takes. These bound that
+# (docs/mirroring.md, measured in tests/integration/test_router_nginx_mirror.py); the canary's own metrics
+# still time its answers in full, nginx only stops waiting for them.
+MIRROR_PATH = "/__pd/mirror/"
+MIRROR_TIMEOUTS = (("proxy_connect_timeout", "200ms"), ("proxy_send_timeout", "300ms"),
+                   ("proxy_read_timeout", "300ms"))
 
 
 def upstream_name(release):
@@ -157,9 +165,17 @@ class NginxRouter(Router):
         self.state_path = os.path.join(self.config_dir, "pd-%s.state.json" % self.release)
         self.probe_allowed = local_addresses(self.listen)[2]
 
+    supports_mirror = True
+
     def check_routing(self, routing):
         validate_nginx_header(routing.header)
+        if routing.mirror:
+            self.check_mirror(routing.mirror)
         return routing
+
+    def check_mirror(self, mirror):
+        for name in mirror.headers:  # nginx sees header variables only for these names
+            validate_nginx_header(name, "setMirrorRoute header")
 
     # ------------------------------------------------------------------ rendering
 
@@ -169,22 +185,80 @@ class NginxRouter(Router):
                     expose_routing=self.expose_routing, mode=self.mode, weight_header=self.weight_header,
                     format=FORMAT)
 
-    def location_lines(self):
+    def location_lines(self, routing=None):
         """What a location of the user's server block includes in include mode: the proxy to the release.
         The same for every step (the weight and the cohorts live in variables every config of ours defines),
-        so a config put back never leaves it pointing at nothing."""
-        n = self.name
+        so a config put back never leaves it pointing at nothing; only a mirror adds lines while it lasts (and
+        the variable they read is defined by every config of this format, mirror or not)."""
         lines = ["# managed by progressive.delivery: the proxy to release %s, for a location of your own server "
                  "block:" % self.release,
-                 "#     location / { include %s; }" % self.location_path,
-                 "proxy_pass http://$%s_backend;" % n,
+                 "#     location / { include %s; }" % self.location_path]
+        lines += self.proxy_lines(routing, weight_header=self.weight_header, indent="")
+        return "\n".join(lines + [""])
+
+    def proxy_lines(self, routing, weight_header, indent):
+        """The proxy to the release (and, while one is asked for, the mirror to the canary) for a location."""
+        n = self.name
+        lines = ["proxy_pass http://$%s_backend;" % n,
                  "proxy_http_version 1.1;",
                  'proxy_set_header Connection "";',
-                 "proxy_set_header Host $host;"]
-        if self.weight_header:
-            # only when asked: an add_header here stops the location inheriting the server's (HSTS, ...)
+                 "proxy_set_header Host $host;",
+                 # a user's request never passes for a copy: the canary's metrics tell copies by this header
+                 'proxy_set_header %s "";' % MIRROR_HEADER]
+        if weight_header:
+            # only when asked in include mode: an add_header there stops the location inheriting the server's
             lines.append("add_header X-Canary-Weight $%s_weight_header always;" % n)
-        return "\n".join(lines + [""])
+        if routing is not None and routing.mirror:
+            lines += self.mirror_lines(routing.mirror)
+        return [indent + line if line else line for line in lines]
+
+    def mirror_lines(self, mirror):
+        """nginx's mirror to an internal location nested in the release's location (nginx takes no other
+        place in a user's server block): it proxies the copies the mirror picks to the canary pool with
+        MIRROR_HEADER, answers 204 for the others, and nginx discards every answer."""
+        n, uri = self.name, MIRROR_PATH + self.release
+        lines = ["mirror %s;" % uri]
+        if not mirror.writes:
+            lines.append("mirror_request_body off;")  # GET/HEAD copies carry no body: nothing to wait for
+        lines += ["location = %s {" % uri,
+                  "    internal;",
+                  "    if ($%s_mirror = 0) {" % n,
+                  "        return 204;",
+                  "    }",
+                  "    proxy_pass http://%s_canary$request_uri;" % n,
+                  "    proxy_http_version 1.1;",
+                  '    proxy_set_header Connection "";',
+                  "    proxy_set_header Host $host;",
+                  "    proxy_set_header %s 1;" % MIRROR_HEADER,
+                  "    proxy_next_upstream off;"]  # one copy a request, and one timeout at most
+        lines += ["    %s %s;" % pair for pair in MIRROR_TIMEOUTS]
+        if not mirror.writes:
+            lines += ["    proxy_pass_request_body off;", '    proxy_set_header Content-Length "";']
+        return lines + ["}"]
+
+    def mirror_maps(self, mirror):
+        """``$<name>_mirror``: 1 for a request the mirror copies - its method is mirrored, its headers equal the
+        mirror's, and split_clients on the request's random id picks it for ``percentage``% - else 0. Defined by
+        every config (0 without a mirror) so an include file with mirror lines never names an unknown variable.
+        Maps chain to AND the conditions; keys are literal (a leading backslash), values were validated."""
+        n = self.name
+        if not mirror:
+            return ["map $host $%s_mirror {" % n, "    default 0;", "}"]
+        lines, picked = [], "1"
+        if mirror.percentage < 100:
+            picked = "$%s_mirror_pick" % n
+            lines += ['split_clients "${request_id}" %s {' % picked, "    %d%% 1;" % mirror.percentage,
+                      "    * 0;", "}"]
+        headers = sorted(mirror.headers.items())
+        for i in reversed(range(len(headers))):
+            name, value = headers[i]
+            var = "$%s_mirror_h%d" % (n, i)
+            lines += ["map $http_%s %s {" % (name.replace("-", "_"), var), "    default 0;",
+                      '    "\\%s" %s;' % (value, picked), "}"]
+            picked = var
+        lines += ["map $request_method $%s_mirror {" % n, "    default 0;"]
+        lines += ['    "\\%s" %s;' % (method, picked) for method in mirror.methods]
+        return lines + ["}"]
 
     def render(self, routing):
         self.check_routing(routing)
@@ -219,6 +293,7 @@ class NginxRouter(Router):
         # an empty value: add_header sends nothing, so the header is off the public server unless asked for
         lines += ["map $host $%s_weight_header {" % n,
                   '    default "%s";' % (canary_w if self.weight_header else ""), "}"]
+        lines += self.mirror_maps(routing.mirror)
         lines += ["geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
         lines += ["}", "server {", "    listen %s;" % self.listen]
         lines += endpoint
@@ -227,14 +302,8 @@ class NginxRouter(Router):
             # block through pd-<release>.location
             lines += ["    location / {", "        return 404;", "    }", "}", ""]
         else:
-            lines += ["    location / {",
-                      "        proxy_pass http://$%s_backend;" % n,
-                      "        proxy_http_version 1.1;",
-                      '        proxy_set_header Connection "";',
-                      "        proxy_set_header Host $host;",
-                      "        add_header X-Canary-Weight $%s_weight_header always;" % n,
-                      "    }",
-                      "}", ""]
+            lines += ["    location / {"] + self.proxy_lines(routing, weight_header=True, indent="        ")
+            lines += ["    }", "}", ""]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ reading
@@ -304,31 +373,46 @@ class NginxRouter(Router):
             return 1, str(e)
         return proc.returncode, (proc.stderr or proc.stdout).strip()
 
-    def _location_change(self):
-        """Include mode: write pd-<release>.location when it is missing or differs; True when it does."""
+    def _location_change(self, routing):
+        """Include mode: write pd-<release>.location when it is missing or differs. Returns (changed, the text it
+        had: None when there was none) - (False, None) in server mode."""
         if self.mode != "include":
-            return False
-        wanted = self.location_lines()
-        if self._read(self.location_path) == wanted:
-            return False
+            return False, None
+        wanted = self.location_lines(routing)
+        had = self._read(self.location_path)
+        if had == wanted:
+            return False, had
         if not self.check_mode:
             if not os.path.isdir(self.config_dir):
                 raise RouterError("%s: config_dir %s does not exist; create it and include %s/*.conf in nginx's "
                                   "http block" % (self.describe(), self.config_dir, self.config_dir))
             write_atomic(self.location_path, wanted, CONFIG_MODE)
-        return True
+        return True, had
+
+    def _location_put_back(self, had):
+        """Include mode, after a failed change: the include file as it was - or, when there was none, the one
+        without a mirror (the user's server block may include it already: it must never be missing)."""
+        if self.mode == "include":
+            write_atomic(self.location_path, had if had is not None else self.location_lines(), CONFIG_MODE)
+
+    def _hint(self, out):
+        """What to do about an nginx -t error the router's own lines can cause."""
+        if self.mode == "include" and "is outside location" in out and MIRROR_PATH in out:
+            return (" (a mirror adds a location nested in the one that includes %s: mirroring in include mode "
+                    "needs that include in your server block's `location /`)" % self.location_path)
+        return ""
 
     def reconcile(self, routing):
         desired = self.render(routing)
         want = self.meta(routing)
         # first: a server block of the user's that includes it must never find it missing
-        location_changed = self._location_change()
+        location_changed, location_had = self._location_change(routing)
         current = self._read(self.path)
         served = self.served_routing()
-        if current == desired and served == want:
+        if current == desired and served == want and not (location_changed and not self.check_mode):
             return Change(location_changed, current, desired)
         before = current
-        if current == desired:
+        if current == desired and served != want:
             # the file is right, nginx does not serve it (a run killed before its reload): reload
             before = "%s# nginx serves: %s\n" % (current, json.dumps(served, sort_keys=True) if served else
                                                  "nothing at http://%s%s" % (self.listen, ROUTING_PATH))
@@ -344,20 +428,27 @@ class NginxRouter(Router):
         failpoint("nginx_written")
         rc, out = self._nginx("-t")
         if rc != 0:
+            hint = self._hint(out)
+            if location_changed:
+                self._location_put_back(location_had)
             restored = self._put_back(current, desired, reloaded=False)
-            if current == desired:
+            if current == desired and not location_changed:
                 raise RouterError("%s: nginx -t rejects the config file, which is the one asked for (%s): %s"
                                   % (self.describe(), restored, out))
-            raise RouterError("%s: nginx -t rejected the new config, the previous one is still in place (%s): %s"
-                              % (self.describe(), restored, out))
+            raise RouterError("%s: nginx -t rejected the new config, the previous one is still in place (%s): %s%s"
+                              % (self.describe(), restored, out, hint))
         rc, out = self._nginx("-s", "reload")
         if rc != 0:
+            if location_changed:
+                self._location_put_back(location_had)
             restored = self._put_back(current, desired, reloaded=False)
             raise RouterError("%s: nginx reload failed (%s); %s. Is nginx running with %s?"
                               % (self.describe(), out, restored, self.main_config))
         failpoint("nginx_reloaded")
         seen, lingering = self._wait_served(want)
         if seen != want:
+            if location_changed:
+                self._location_put_back(location_had)
             restored = self._put_back(current, desired, reloaded=True)
             raise RouterError("%s: nginx was reloaded but its routing endpoint (%s) says %s, not %s; %s. Check "
                               "nginx's error log" % (self.describe(), self.listen, shown(seen, 300),
