@@ -106,6 +106,15 @@ def make_handler(version, behaviour, registry):
                 except ValueError:
                     return self.reply(400, "error_rate and latency must be numbers\n")
                 return self.reply(200, "error_rate=%s latency=%s\n" % (behaviour.error_rate, behaviour.latency))
+            self.business()
+
+        def do_POST(self):  # a write: the mirror tests check that it is copied only when the plan names POST
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.business()
+
+        def business(self):
             start = time.time()
             mirrored = is_mirrored(self.headers)
             fail, latency = behaviour.next_request()
@@ -113,7 +122,7 @@ def make_handler(version, behaviour, registry):
                 time.sleep(latency)
             code = 500 if fail else 200
             self.reply(code, "%s %s\n" % (version, "error" if fail else "ok"))
-            requests_total.labels(str(code), "GET", version, mirrored).inc()
+            requests_total.labels(str(code), self.command, version, mirrored).inc()
             duration.labels(version, mirrored).observe(time.time() - start)
 
     return Handler
