@@ -18,10 +18,13 @@ from ansible_collections.progressive.delivery.plugins.module_utils.analysis impo
     ERROR, SUCCESSFUL, evaluate_conditions)
 from ansible_collections.progressive.delivery.plugins.module_utils.expr import ExprError, compile_expr
 from ansible_collections.progressive.delivery.plugins.module_utils.analysis.templates import metric_roles
+from ansible_collections.progressive.delivery.plugins.module_utils.re2lite import RegexError, search
+from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import ReleaseError, mirror_of
+from ansible_collections.progressive.delivery.plugins.module_utils.routers import WRITING_METHODS
 
 STATEFUL_ANNOTATION = "progressive.delivery/stateful"
 P99_ANNOTATION = "progressive.delivery/p99-request-seconds"
-SEVERITIES = ("error", "warning")
+SEVERITIES = ("error", "warning", "info")  # info: worth knowing, never a reason to fail
 KINDS = ("Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate")
 
 # rule id -> (severity, what the checklist says)
@@ -37,6 +40,15 @@ RULES = {
     "weights-not-increasing": ("error", "setWeight steps that do not increase"),
     "slow-detection": ("warning", "a failing canary could serve users longer than the detection target (120 s by "
                                   "default) before it is aborted"),
+    "mirror-not-managed": ("error", "a setMirrorRoute name that trafficRouting.managedRoutes does not list"),
+    "mirror-unsupported-router": ("error", "a setMirrorRoute step without a traffic router that mirrors (Istio, or a "
+                                           "traffic router plugin that implements it)"),
+    "mirror-writes": ("warning", "a mirror that copies requests that write (POST, PUT, PATCH, DELETE): each copy "
+                                 "changes the data a second time"),
+    "mirror-without-match": ("warning", "a setMirrorRoute step with a percentage but no match: Argo Rollouts "
+                                        "removes the mirror instead of copying"),
+    "mirror-plugin": ("info", "a setMirrorRoute step on a traffic router plugin: the plugin must implement it"),
+    "mirror-not-removed": ("info", "a mirror that no step removes: Argo Rollouts removes it when the rollout ends"),
 }
 DEFAULT_DETECTION_TARGET = 120.0
 HASH_LABELS = ("rollouts-pod-template-hash", "rollouts_pod_template_hash")
@@ -122,6 +134,7 @@ def lint_rollout(ro, templates, p99_seconds=None):
                                             "setWeight %s does not increase on the previous %s" % (weight, last),
                                             "order the weights upwards (10, 25, 50, 75, 100)"))
                 last = weight
+        findings += _mirror_steps(ro, canary, steps)
         stated = p99_seconds
         annotated = ((ro.get("metadata") or {}).get("annotations") or {}).get(P99_ANNOTATION)
         if annotated is not None:
@@ -149,6 +162,123 @@ def lint_rollout(ro, templates, p99_seconds=None):
                                         kind, name, " or in known_templates" if templates else ""),
                                     "add the %s, fix the name, or list it in known_templates if it is in the "
                                     "cluster already" % kind))
+    return findings
+
+
+PLUGINS_MIRRORING = "argoproj-labs/gatewayAPI"  # named in the message: the plugin most users would try
+
+
+def _string_matches(match, text):
+    """Does an Argo StringMatch ({exact|prefix|regex}) match ``text``? A regex that does not compile: assume so."""
+    if "exact" in match:
+        return str(match["exact"]).upper() == text
+    if "prefix" in match:
+        return text.startswith(str(match["prefix"]).upper())
+    if "regex" in match:
+        try:  # Istio/Envoy match the whole method, with RE2: the collection's linear-time matcher
+            return search("^(?:%s)$" % match["regex"], text)
+        except RegexError:
+            return True
+    return True
+
+
+def _mirror_writes(match):
+    """The writing methods an Argo setMirrorRoute ``match`` list copies (an empty list, or an entry without a
+    method: every method)."""
+    if not match:
+        return list(WRITING_METHODS)
+    found = set()
+    for entry in match:
+        method = (entry or {}).get("method")
+        found.update(m for m in WRITING_METHODS if not method or _string_matches(method, m))
+    return [m for m in WRITING_METHODS if m in found]
+
+
+def _mirror_steps(ro, canary, steps):
+    """setMirrorRoute on the Argo path: the route named in managedRoutes, a traffic router that mirrors, only
+    idempotent requests copied, and a word when no step removes the mirror."""
+    findings = []
+    routing = canary.get("trafficRouting") or {}
+    managed = [r.get("name") for r in routing.get("managedRoutes") or []]
+    active = {}  # mirror name -> the step that set it
+    for i, step in enumerate(steps):
+        if "setMirrorRoute" not in step:
+            continue
+        spec = step.get("setMirrorRoute") or {}
+        path = "spec.strategy.canary.steps[%d].setMirrorRoute" % i
+        name = spec.get("name")
+        if name not in managed:
+            findings.append(Finding("mirror-not-managed", ro, path + ".name",
+                                    "setMirrorRoute '%s' is not in spec.strategy.canary.trafficRouting.managedRoutes "
+                                    "(%s): Argo Rollouts refuses the Rollout" % (name, ", ".join(map(str, managed))
+                                                                                or "none"),
+                                    "add {name: %s} to spec.strategy.canary.trafficRouting.managedRoutes" % name))
+        if spec.get("match") is None:  # Argo: a step without match removes the mirror route, for safety
+            active.pop(name, None)
+            if set(spec) - {"name"}:
+                findings.append(Finding("mirror-without-match", ro, path,
+                                        "setMirrorRoute '%s' has %s but no match: Argo Rollouts removes the mirror "
+                                        "route for a step without match, so nothing is copied (router_release "
+                                        "copies GET and HEAD for the same step)"
+                                        % (name, ", ".join(sorted(set(spec) - {"name"}))),
+                                        "add match: [{method: {exact: GET}}, {method: {exact: HEAD}}], or leave "
+                                        "only the name to remove the mirror"))
+            continue
+        active[name] = i
+        writes = _mirror_writes(spec["match"])
+        if writes:
+            findings.append(Finding("mirror-writes", ro, path + ".match",
+                                    "setMirrorRoute '%s' copies %s requests to the canary (a match entry without a "
+                                    "method copies every method): the canary's copy of each one changes the data a "
+                                    "second time (a second order, a second payment)" % (name, "/".join(writes)),
+                                    "match only idempotent methods: match: [{method: {exact: GET}}, "
+                                    "{method: {exact: HEAD}}]"))
+    if any("setMirrorRoute" in s for s in steps):
+        first = next(i for i, s in enumerate(steps) if "setMirrorRoute" in s)
+        path = "spec.strategy.canary.steps[%d].setMirrorRoute" % first
+        if routing.get("plugins") and not routing.get("istio"):
+            findings.append(Finding("mirror-plugin", ro, path,
+                                    "setMirrorRoute is sent to the traffic router plugin (%s): Argo Rollouts accepts "
+                                    "it there only from the release with argoproj/argo-rollouts#4643, and only a "
+                                    "plugin that implements SetMirrorRoute copies anything (the Gateway API plugin: "
+                                    "argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi#229)"
+                                    % ", ".join(sorted(routing["plugins"])),
+                                    "check that your Argo Rollouts and plugin versions mirror, or use "
+                                    "trafficRouting.istio"))
+        elif not routing.get("istio"):
+            findings.append(Finding("mirror-unsupported-router", ro, path,
+                                    "setMirrorRoute needs a traffic router that mirrors; this Rollout has %s: Argo "
+                                    "Rollouts refuses the Rollout (nginx ingress canary annotations, ALB, SMI, "
+                                    "Traefik and the others do not copy requests)"
+                                    % ("no trafficRouting" if not routing else "trafficRouting." + ", ".join(
+                                        sorted(k for k in routing if k not in ("managedRoutes", "maxTrafficWeight")))),
+                                    "route with trafficRouting.istio (a VirtualService), or remove the "
+                                    "setMirrorRoute steps"))
+    for name, i in sorted(active.items(), key=lambda item: item[1]):
+        findings.append(Finding("mirror-not-removed", ro, "spec.strategy.canary.steps[%d].setMirrorRoute" % i,
+                                "setMirrorRoute '%s' is never removed by a later step: the canary gets copies until "
+                                "the rollout ends, where Argo Rollouts removes its managed routes" % name,
+                                "add {setMirrorRoute: {name: %s}} where the copies should stop (before the first "
+                                "setWeight, to judge the canary on copies alone)" % name))
+    return findings
+
+
+def lint_release_plan(plan):
+    """mirror-writes for a router_release plan (Ansible as the controller: no match means GET and HEAD)."""
+    obj = {"kind": "ReleasePlan", "metadata": {"name": plan.get("name", "plan")}}
+    findings = []
+    for i, step in enumerate(plan.get("steps") or []):
+        if "setMirrorRoute" not in step:
+            continue
+        try:
+            mirror = mirror_of(step, i)
+        except ReleaseError:
+            continue  # router_release refuses the plan with its own message
+        if mirror and mirror.writes:
+            findings.append(Finding("mirror-writes", obj, "steps[%d].setMirrorRoute.match" % i,
+                                    "setMirrorRoute '%s' copies %s requests to the canary: the canary's copy of each "
+                                    "one changes the data a second time" % (mirror.name, "/".join(mirror.writes)),
+                                    "leave match out (GET and HEAD are copied) or match only idempotent methods"))
     return findings
 
 
@@ -277,6 +407,8 @@ def lint(documents, known_templates=(), p99_seconds=None, detection_target=DEFAU
             findings += lint_rollout(doc, templates, p99_seconds)
         elif doc.get("kind") in ("AnalysisTemplate", "ClusterAnalysisTemplate"):
             findings += lint_template(doc, hash_args)
+    for plan in release_plans or ():
+        findings += lint_release_plan(plan)
     slow, found = lint_detection(docs, detection_target, release_plans)
     if bounds is not None:
         bounds.update(found)

@@ -32,6 +32,19 @@ description:
     analysis, then C(initialDelay + interval x (failureLimit + 1)) of its slowest metric, or the background
     analysis (Argo) or the guard (Ansible as the controller) when sooner. Checked for Rollouts and for
     O(release_plans). Every plan's bound is returned in RV(detection_bounds).
+  - C(mirror-not-managed) (error) - a C(setMirrorRoute) name that C(spec.strategy.canary.trafficRouting.managedRoutes)
+    does not list (Argo Rollouts refuses the Rollout).
+  - C(mirror-unsupported-router) (error) - a C(setMirrorRoute) step without C(trafficRouting.istio) or a traffic
+    router plugin; nginx ingress canary annotations, ALB, SMI, Traefik and the others do not copy requests.
+  - C(mirror-writes) (warning) - a mirror that copies requests that write (POST, PUT, PATCH, DELETE, CONNECT),
+    so the canary's copy changes the data a second time. In Argo Rollouts a match entry without a method copies every
+    method; for O(release_plans) a step without match copies GET and HEAD.
+  - C(mirror-without-match) (warning) - a C(setMirrorRoute) step with a percentage but no match, for which Argo
+    Rollouts removes the mirror route instead of copying.
+  - C(mirror-plugin) (info) - a C(setMirrorRoute) step on a traffic router plugin, which must implement it (Argo
+    Rollouts accepts it there only from the release with argoproj/argo-rollouts#4643).
+  - C(mirror-not-removed) (info) - a mirror no later step removes; Argo Rollouts removes it when the rollout ends.
+  - C(info) findings never fail the task.
 options:
   manifests:
     description: Manifests (dicts, or a list of them) to check.
@@ -62,13 +75,13 @@ options:
   release_plans:
     description:
       - Plans of M(progressive.delivery.router_release) (Ansible as the controller) to check for C(slow-detection),
-        their metrics taken from the templates among the manifests.
+        their metrics taken from the templates among the manifests, and for C(mirror-writes).
     type: list
     elements: dict
     default: []
     suboptions:
       name:
-        description: A name for the findings.
+        description: A name for the findings (C(ReleasePlan/name)).
         type: str
         required: true
       steps:
@@ -120,7 +133,7 @@ findings:
       description: Rule id.
       type: str
     severity:
-      description: C(error) or C(warning).
+      description: C(error), C(warning) or C(info) (never fails the task).
       type: str
     object:
       description: C(Kind/name).
@@ -194,7 +207,8 @@ def main():
         module.fail_json(msg="rollout_lint: %d error(s), %d warning(s): %s" % (
             counts["error"], counts["warning"], summary), **result)
     result["msg"] = "rollout_lint: %d object(s) checked, %s" % (
-        len(checked), "clean" if not findings else "%d warning(s): %s" % (len(findings), summary))
+        len(checked), "clean" if not findings else "%s: %s" % (", ".join(
+            "%d %s(s)" % (counts[level], level) for level in lint.SEVERITIES if counts[level]), summary))
     module.exit_json(**result)
 
 

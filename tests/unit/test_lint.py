@@ -200,3 +200,105 @@ def test_a_background_analysis_or_the_guard_brings_the_bound_under_the_target():
     assert bounds["ReleasePlan/held"] == float("inf")
     flagged = sorted(f["object"] for f in found if f["rule"] == "slow-detection")
     assert flagged == ["ReleasePlan/held", "ReleasePlan/unguarded"]
+
+
+# ---------------------------------------------------------------- setMirrorRoute (issue 17)
+
+ISTIO_ROUTING = {"managedRoutes": [{"name": "dark"}],
+                 "istio": {"virtualService": {"name": "checkout", "routes": ["primary"]}}}
+
+
+def mirroring(steps=None, routing=None):
+    analysis = {"templates": [{"templateName": "success-rate"}],
+                "args": [{"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}]}
+    if steps is None:
+        steps = [{"setMirrorRoute": {"name": "dark", "percentage": 50,
+                                     "match": [{"method": {"exact": "GET"}}, {"method": {"exact": "HEAD"}}]}},
+                 {"pause": {"duration": "1m"}}, {"analysis": copy.deepcopy(analysis)},
+                 {"setMirrorRoute": {"name": "dark"}}]
+        steps += rollout()["spec"]["strategy"]["canary"]["steps"]
+    return rollout(steps=steps, trafficRouting=copy.deepcopy(ISTIO_ROUTING if routing is None else routing),
+                   analysis=None)
+
+
+def mirror_findings(docs, **options):
+    """The setMirrorRoute findings only (these short plans have others: slow-detection)."""
+    return [f for f in lint.lint(docs, **options) if f["rule"].startswith("mirror")]
+
+
+def test_a_mirror_of_get_and_head_removed_before_the_first_weight_is_clean():
+    assert lint.lint([mirroring(), template()], p99_seconds=1.0) == []
+
+
+def test_a_mirror_name_not_in_managed_routes_is_an_error():
+    findings = lint.lint([mirroring(routing={"istio": ISTIO_ROUTING["istio"]}), template()])
+    assert rules(findings) == ["mirror-not-managed", "mirror-not-managed"]  # the step that sets it, the removal
+    f = findings[0]
+    assert f["severity"] == "error" and f["path"] == "spec.strategy.canary.steps[0].setMirrorRoute.name"
+    assert "{name: dark}" in f["fix"] and "managedRoutes" in f["fix"]
+
+
+@pytest.mark.parametrize("routing,rule,severity", [
+    ({"managedRoutes": [{"name": "dark"}], "nginx": {"stableIngress": "checkout"}}, "mirror-unsupported-router",
+     "error"),
+    ({"managedRoutes": [{"name": "dark"}], "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "checkout"}}},
+     "mirror-plugin", "info"),
+])
+def test_a_mirror_needs_a_traffic_router_that_copies(routing, rule, severity):
+    findings = lint.lint([mirroring(routing=routing), template()])
+    assert rules(findings) == [rule] and findings[0]["severity"] == severity
+    assert findings[0]["path"] == "spec.strategy.canary.steps[0].setMirrorRoute"
+    if rule == "mirror-unsupported-router":
+        assert "trafficRouting.nginx" in findings[0]["message"] and "istio" in findings[0]["fix"]
+    no_routing = mirroring()
+    del no_routing["spec"]["strategy"]["canary"]["trafficRouting"]
+    assert "mirror-unsupported-router" in rules(lint.lint([no_routing, template()]))
+
+
+@pytest.mark.parametrize("match,copied", [
+    ([], "POST/PUT/PATCH/DELETE/CONNECT"),                        # an empty match copies every method
+    ([{"method": {"exact": "GET"}}, {"method": {"exact": "POST"}}], "POST"),
+    ([{"path": {"prefix": "/api"}}], "POST/PUT/PATCH/DELETE/CONNECT"),  # an entry without a method: all of them
+    ([{"method": {"prefix": "P"}}], "POST/PUT/PATCH"),
+    ([{"method": {"regex": "GET|DELETE"}}], "DELETE"),
+])
+def test_a_mirror_that_copies_writes_is_a_warning_naming_the_step(match, copied):
+    steps = [{"setMirrorRoute": {"name": "dark", "match": match}},
+             {"analysis": {"templates": [{"templateName": "success-rate"}]}}, {"setMirrorRoute": {"name": "dark"}},
+             {"setWeight": 100}]
+    findings = mirror_findings([mirroring(steps), template()])
+    assert rules(findings) == ["mirror-writes"]
+    f = findings[0]
+    assert f["severity"] == "warning" and f["path"] == "spec.strategy.canary.steps[0].setMirrorRoute.match"
+    assert ("copies %s requests" % copied) in f["message"] and "a second time" in f["message"]
+    assert "{method: {exact: GET}}" in f["fix"]
+    safe = [{"method": {"regex": "GET|HEAD"}}]
+    steps[0]["setMirrorRoute"]["match"] = safe
+    assert mirror_findings([mirroring(steps), template()]) == []
+
+
+def test_a_percentage_without_match_removes_the_mirror_in_argo_a_warning():
+    steps = [{"setMirrorRoute": {"name": "dark", "percentage": 20}},
+             {"analysis": {"templates": [{"templateName": "success-rate"}]}}, {"setWeight": 100}]
+    findings = mirror_findings([mirroring(steps), template()])
+    assert rules(findings) == ["mirror-without-match"] and findings[0]["severity"] == "warning"
+    assert "removes the mirror route" in findings[0]["message"] and "percentage" in findings[0]["message"]
+
+
+def test_a_mirror_never_removed_is_said_as_info():
+    steps = [{"setMirrorRoute": {"name": "dark", "match": [{"method": {"exact": "GET"}}]}},
+             {"analysis": {"templates": [{"templateName": "success-rate"}]}}, {"setWeight": 100}]
+    findings = mirror_findings([mirroring(steps), template()])
+    assert rules(findings) == ["mirror-not-removed"] and findings[0]["severity"] == "info"
+    assert "Argo Rollouts removes" in findings[0]["message"]
+
+
+def test_a_release_plan_that_mirrors_writes_is_a_warning():
+    plan = {"name": "dark", "steps": [
+        {"setMirrorRoute": {"name": "dark", "match": [{"method": {"exact": "GET"}}, {"method": {"exact": "PUT"}}]}},
+        {"setMirrorRoute": {"name": "dark"}}, {"setWeight": 100}]}
+    findings = mirror_findings([], release_plans=[plan])
+    assert rules(findings) == ["mirror-writes"] and findings[0]["object"] == "ReleasePlan/dark"
+    assert findings[0]["path"] == "steps[0].setMirrorRoute.match" and "PUT" in findings[0]["message"]
+    plan["steps"][0]["setMirrorRoute"].pop("match")  # on the Ansible-controlled path: GET and HEAD
+    assert mirror_findings([], release_plans=[plan]) == []
