@@ -1,0 +1,288 @@
+"""The host nginx router's mirror (issue 17) on the real nginx, driven as a user drives it: router_release with a
+setMirrorRoute step, router_step to abort. Copies are counted where they land - the canary app's own request
+counter (its /metrics) - and users' answers by the X-App-Version of every response. Every load is bounded in
+requests; every wait is bounded."""
+
+import collections
+import http.client
+import json
+import os
+import stat
+import time
+
+import pytest
+
+import harness
+import load
+
+TEMPLATES = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
+LONG_PAUSE = "300s"  # longer than any test here: only an abort (or the test's end) ends it
+SLOW = 1.5  # seconds the slow canary takes for every answer
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Stable v1, a healthy canary v2, a slow canary (SLOW s an answer), nginx in front, Prometheus."""
+    work = str(tmp_path_factory.mktemp("mirror"))
+    stack = harness.Stack(work, {"v1": dict(latency=0.002), "v2": dict(latency=0.002), "slow": dict(latency=SLOW)},
+                          label="mirror")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def counted(app, method="GET", mirrored=None):
+    """Requests of ``method`` the app has answered (its http_requests_total), of every code; only those with the
+    label mirrored="true"/"false" when ``mirrored`` is given."""
+    _status, body = harness.http_get(app.url + "/metrics")
+    total = 0.0
+    for line in body.splitlines():
+        if line.startswith("http_requests_total{") and 'method="%s"' % method in line:
+            if mirrored is None or 'mirrored="%s"' % mirrored in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def settled(read, what, timeout=30):
+    """``read()`` once two reads 0.5 s apart agree (bounded): a copy still in flight has landed."""
+    last = [None]
+
+    def same():
+        now = read()
+        agreed, last[0] = now == last[0], now
+        return agreed
+    harness.wait_for(same, timeout, what, interval=0.5)
+    return last[0]
+
+
+class Release(object):
+    """One release on the stack's nginx; its nginx binary is a shim that logs every call (to count reloads)."""
+
+    def __init__(self, stack, tmp_path, canary="v2"):
+        self.stack, self.work = stack, str(tmp_path)
+        self.name = "m%d" % (int(time.time() * 1000) % 10 ** 8)
+        self.port = harness.free_port()
+        self.calls = os.path.join(self.work, "nginx-calls.log")
+        shim = os.path.join(self.work, "nginx-shim")
+        with open(shim, "w") as f:
+            f.write('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' % (self.calls, stack.nginx.binary))
+        os.chmod(shim, os.stat(shim).st_mode | stat.S_IXUSR)
+        self.canary = stack.apps[canary]
+        self.nginx = dict(stack.nginx.router_options(), binary=shim, listen="127.0.0.1:%d" % self.port,
+                          stable=["127.0.0.1:%d" % stack.apps["v1"].port],
+                          canary=["127.0.0.1:%d" % self.canary.port])
+        self.conf = os.path.join(stack.nginx.conf_dir, "pd-%s.conf" % self.name)
+        self.state_path = os.path.join(stack.nginx.conf_dir, "pd-%s.state.json" % self.name)
+        self.walking = None
+
+    def text(self, module, options):
+        return harness.task(module, dict(release=self.name, router="nginx", nginx=self.nginx, **options))
+
+    def run(self, module, **options):
+        rc, tasks, _out = harness.start_playbook(self.text(module, options), self.work).result()
+        return rc, tasks[0]
+
+    def walk(self, steps, **options):
+        """router_release in the background."""
+        body = dict(stable_version="v1", canary_version="v2", steps=steps, **options)
+        self.walking = harness.start_playbook(self.text("router_release", body), self.work)
+        return self.walking
+
+    def state(self):
+        try:
+            with open(self.state_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def wait_state(self, predicate, what, timeout=120):
+        return harness.wait_for(lambda: (lambda st: st if st and predicate(st) else None)(self.state()), timeout,
+                                "release %s: %s" % (self.name, what))
+
+    def mirroring(self, steps):
+        """Walk ``steps`` (a mirror, then a long pause) until the walker pauses with the mirror set."""
+        self.walk(steps)
+        return self.wait_state(lambda st: st.get("mirror") and st["history"][-1]["event"] == "pause",
+                               "the mirror phase")
+
+    def abort(self):
+        rc, result = self.run("router_step", action="abort", reason="test over")
+        assert rc == 0, result.get("msg")
+        if self.walking:
+            self.walking.result()
+            self.walking = None
+        return result
+
+    def requests(self, n, method="GET", body=None, kept_alive=True):
+        """n requests over one kept-alive connection, then one that nginx serves only once every copy of the
+        others has ended (nginx finishes a request's mirror before it reads the next request of that connection):
+        [(status, X-App-Version, seconds)]. ``kept_alive=False``: a new connection a request, no barrier."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        out = []
+        try:
+            for i in range(n):
+                if not kept_alive:
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                started = time.time()
+                conn.request(method, "/shop?n=%d" % i, body=body,
+                             headers={"Content-Type": "text/plain"} if body is not None else {})
+                resp = conn.getresponse()
+                resp.read()
+                out.append((resp.status, resp.getheader("X-App-Version"), time.time() - started))
+            if kept_alive:
+                conn.request("GET", "/__pd/routing")  # the barrier: a location without a mirror
+                conn.getresponse().read()
+        finally:
+            conn.close()
+        return out
+
+    def reloads(self):
+        try:
+            with open(self.calls) as f:
+                return [line.strip() for line in f if "-s reload" in line]
+        except OSError:
+            return []
+
+
+def p95(seconds):
+    ordered = sorted(seconds)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+MIRROR_20 = [{"setMirrorRoute": {"name": "dark", "percentage": 20}}, {"pause": {"duration": LONG_PAUSE}}]
+
+
+def test_the_canary_receives_its_share_of_copies_and_users_only_stable(stack, tmp_path):
+    r = Release(stack, tmp_path)
+    r.mirroring(MIRROR_20)
+    try:
+        before = {m: counted(r.canary, m) for m in ("GET", "POST")}
+        copies_before = counted(r.canary, "GET", mirrored="true")
+        answers = r.requests(2000)
+        gets = settled(lambda: counted(r.canary, "GET"), "the copies landing") - before["GET"]
+        share = 100.0 * gets / 2000
+        print("mirror 20%%: the canary received %d copies of 2000 GETs (%.1f%%)" % (gets, share))
+        assert abs(share - 20) <= 3, "measured %.1f%% copies" % share
+        assert collections.Counter((s, v) for s, v, _t in answers) == {(200, "v1"): 2000}  # users: stable only
+        # every copy carried x-pd-mirrored: the app labelled it a copy
+        assert counted(r.canary, "GET", mirrored="true") - copies_before == gets
+
+        # a write is not copied: the plan named no method, so GET and HEAD only
+        posts = r.requests(200, "POST", body="order=1")
+        assert all(s == 200 and v == "v1" for s, v, _t in posts)
+        assert settled(lambda: counted(r.canary, "POST"), "POSTs") == before["POST"]
+
+        # what nginx serves says so; the same routing again changes nothing (the mirror is read back)
+        rc, status = r.run("router_step", action="status")
+        assert rc == 0 and status["changed"] is False
+        with open(r.conf) as f:
+            first_line = json.loads(f.readline().split("routing ", 1)[1])
+        assert first_line["mirror"] == {"name": "dark", "percentage": 20, "methods": ["GET", "HEAD"], "headers": {}}
+        harness.ensure_collection_path()
+        from ansible_collections.progressive.delivery.plugins.module_utils.routers import Mirror, Routing
+        from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import NginxRouter
+        router = NginxRouter(r.name, **dict((k, v) for k, v in r.nginx.items()))
+        assert router.current_routing().mirror == Mirror("dark", 20)
+        reloads = len(r.reloads())
+        assert router.reconcile(Routing(0, mirror=Mirror("dark", 20))).changed is False
+        assert len(r.reloads()) == reloads
+    finally:
+        r.abort()
+
+
+def test_a_write_is_copied_only_when_the_plan_names_it(stack, tmp_path):
+    r = Release(stack, tmp_path)
+    r.mirroring([{"setMirrorRoute": {"name": "writes", "percentage": 100,
+                                     "match": [{"method": {"exact": "POST"}}]}},
+                 {"pause": {"duration": LONG_PAUSE}}])
+    try:
+        before = {m: counted(r.canary, m) for m in ("GET", "POST")}
+        posts = r.requests(50, "POST", body="order=1")
+        gets = r.requests(50)
+        assert all(s == 200 and v == "v1" for s, v, _t in posts + gets)
+        assert settled(lambda: counted(r.canary, "POST"), "POST copies") - before["POST"] == 50
+        assert counted(r.canary, "GET") == before["GET"]  # only the methods named
+        with open(r.conf) as f:
+            assert "mirror_request_body off" not in f.read()  # a write's copy carries its body
+    finally:
+        r.abort()
+
+
+def test_a_slow_canary_does_not_slow_stable(stack, tmp_path):
+    """nginx ends a request only when its copy has ended, so on a kept-alive connection a slow canary would hold
+    the client's next request for as long as it takes; the mirror's timeouts bound that. Measured on one kept-alive
+    connection (the worst case), then with a new connection a request (no wait at all)."""
+    r = Release(stack, tmp_path, canary="slow")
+    rc, result = r.run("router_step", action="set_weight", weight=0)
+    assert rc == 0, result.get("msg")
+    without = p95([t for _s, _v, t in r.requests(120)])
+    r.mirroring([{"setMirrorRoute": {"name": "dark", "percentage": 50}}, {"pause": {"duration": LONG_PAUSE}}])
+    try:
+        kept_alive = r.requests(120)
+        fresh = r.requests(120, kept_alive=False)
+    finally:
+        r.abort()
+    with_mirror, fresh_p95 = p95([t for _s, _v, t in kept_alive]), p95([t for _s, _v, t in fresh])
+    print("stable's p95 seen by the client, canary answering in %.1f s: %.4f s without a mirror; with a 50%% mirror "
+          "%.4f s on one kept-alive connection, %.4f s with a new connection a request"
+          % (SLOW, without, with_mirror, fresh_p95))
+    assert all(s == 200 and v == "v1" for s, v, _t in kept_alive + fresh)
+    assert with_mirror < SLOW / 2 and fresh_p95 < SLOW / 2
+
+
+def test_an_abort_in_the_mirror_phase_drops_the_mirror_in_the_one_reload_that_moves_the_split(stack, tmp_path):
+    r = Release(stack, tmp_path)
+    r.walk([{"setWeight": 10}, {"setMirrorRoute": {"name": "dark", "percentage": 50}},
+            {"pause": {"duration": LONG_PAUSE}}])
+    r.wait_state(lambda st: st.get("mirror") and st["history"][-1]["event"] == "pause", "the mirror phase")
+    seen = collections.Counter(v for _s, v, _t in r.requests(300))
+    assert 10 <= seen["v2"] <= 55, dict(seen)  # 10% of users on the canary, copies beside them
+    reloads = len(r.reloads())
+    result = r.abort()
+    assert result["weights"] == {"stable": 100, "canary": 0}
+    assert len(r.reloads()) == reloads + 1, r.reloads()  # one router update: the split and the mirror together
+    with open(r.conf) as f:
+        text = f.read()
+    assert "mirror /__pd" not in text and '"mirror"' not in text.splitlines()[0]
+    copies = settled(lambda: counted(r.canary, "GET"), "copies before the abort")
+    answers = r.requests(300)
+    assert collections.Counter(v for _s, v, _t in answers) == {"v1": 300}
+    assert counted(r.canary, "GET") == copies  # no copies after the abort
+    events = [e["event"] for e in r.state()["history"]]
+    assert events[-1] == "aborted" and "mirror_set" in events
+
+
+def test_a_plan_with_a_mirror_phase_walks_to_promotion_and_a_second_run_changes_nothing(stack, tmp_path):
+    r = Release(stack, tmp_path)
+    steps = [{"setMirrorRoute": {"name": "dark", "percentage": 50}}, {"pause": {"duration": "3s"}},
+             {"analysis": {"templates": [{"templateName": "canary-slo"}]}},
+             {"setMirrorRoute": {"name": "dark"}},
+             {"setWeight": 30}, {"pause": {"duration": "3s"}},
+             {"analysis": {"templates": [{"templateName": "canary-slo"}]}}]
+    options = dict(stable_version="v1", canary_version="v2", steps=steps, analysis={"template_file": TEMPLATES},
+                   prometheus_url=stack.prometheus.url)
+    rc, result = r.run("router_step", action="set_weight", weight=0)
+    assert rc == 0, result.get("msg")
+    gen = load.LoadGenerator("127.0.0.1", r.port, rps=60, max_seconds=180, max_requests=10800).start()
+    try:
+        rc, result = r.run("router_release", **options)
+    finally:
+        gen.stop()
+    assert rc == 0 and result["verdict"] == "promoted", result.get("msg")
+    history = result["state"]["history"]
+    events = [e["event"] for e in history]
+    assert events.index("mirror_set") < events.index("mirror_removed") < events.index("set_weight")
+    mirror_set = [e for e in history if e["event"] == "mirror_set"][0]
+    assert (mirror_set["route"], mirror_set["percentage"], mirror_set["methods"]) == ("dark", 50, ["GET", "HEAD"])
+    phases = [s.get("analysis_phase") for s in result["state"]["step_results"]]
+    assert phases.count("Successful") == 2, result["state"]["step_results"]
+    # the mirror phase was judged on copies alone: users were served by stable until the first weight
+    removed_at = [e for e in history if e["event"] == "mirror_removed"][0]["t"]
+    during = gen.window(mirror_set["t"], removed_at)
+    assert len(during) > 100 and all(rec.version == "v1" for rec in during)
+    with open(r.conf) as f:
+        assert "mirror /__pd" not in f.read()
+    rc, again = r.run("router_release", **options)
+    assert rc == 0 and again["changed"] is False and again["verdict"] == "promoted"
