@@ -164,3 +164,81 @@ def test_a_router_that_cannot_mirror_refuses_the_plan_with_nothing_changed(playb
         assert rc != 0 and refused["changed"] is False and "cannot mirror traffic" in refused["msg"], refused
         after = (read(kube, OBJECTS[router], object_name), state_of(kube, name))
         assert [o["metadata"]["resourceVersion"] for o in after] == [o["metadata"]["resourceVersion"] for o in before]
+
+
+# ------------------------------------------------------------------ the Argo Rollouts path: the canary_app role
+
+
+@pytest.fixture
+def app_namespace(kube):
+    name = "pd-mirror-%s" % uuid.uuid4().hex[:6]
+    namespaces = kube[1].resources.get(api_version="v1", kind="Namespace")
+    namespaces.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    namespaces.delete(name=name)
+
+
+def canary_app(playbook, kube, namespace, tmp_path, **variables):
+    variables = dict({"canary_app_name": "checkout", "canary_app_namespace": namespace,
+                      "canary_app_image": "registry.local/checkout:2", "canary_app_host": "checkout.example.com",
+                      "canary_app_manifest_dir": str(tmp_path / "m")}, **variables)
+    rc, tasks, out = playbook(play_role("canary_app"), extra_vars=variables, env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    return rc, tasks, out
+
+
+def play_role(role):
+    return "\n- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: progressive.delivery.%s\n" % role
+
+
+def rollout_in(kube, namespace):
+    try:
+        return controller.get(kube[1], namespace, "checkout")
+    except NotFoundError:
+        return None
+
+
+def test_canary_app_renders_a_dark_phase_that_the_rollout_crd_and_the_lint_accept(playbook, kube, app_namespace,
+                                                                                 tmp_path):
+    mirror = {"canary_app_mirror": {"percentage": 20, "pause": "2m"}}
+    rc, tasks, out = canary_app(playbook, kube, app_namespace, tmp_path, **mirror)
+    assert rc == 0, out[-3000:]
+    lint_task = [t for t in tasks if t["_task"].endswith("Refuse the known canary footguns")][0]
+    assert lint_task["findings"] == [], lint_task["findings"]
+    canary = rollout_in(kube, app_namespace)["spec"]["strategy"]["canary"]  # as the API server kept it (the CRD)
+    assert canary["trafficRouting"]["managedRoutes"] == [{"name": "mirror"}]
+    assert canary["steps"][0] == {"setMirrorRoute": {"name": "mirror", "percentage": 20, "match": [
+        {"method": {"exact": "GET"}}, {"method": {"exact": "HEAD"}}]}}
+    assert canary["steps"][1] == {"pause": {"duration": "2m"}} and "analysis" in canary["steps"][2]
+    assert canary["steps"][3] == {"setMirrorRoute": {"name": "mirror"}}  # removed before any user is served
+    assert canary["steps"][4] == {"setWeight": 10}
+    rc, again, out = canary_app(playbook, kube, app_namespace, tmp_path, **mirror)
+    assert rc == 0 and not [t["_task"] for t in again if t.get("changed") and "Apply" in t["_task"]], out[-2000:]
+
+
+def test_canary_app_passes_the_steps_through_with_their_managed_routes(playbook, kube, app_namespace, tmp_path):
+    steps = [{"setHeaderRoute": {"name": "testers", "match": [{"headerName": "x-tester",
+                                                              "headerValue": {"exact": "yes"}}]}},
+             {"setMirrorRoute": {"name": "dark", "percentage": 50, "match": [{"method": {"exact": "GET"}}]}},
+             {"analysis": {"templates": [{"templateName": "checkout-success-rate"}],
+                           "args": [{"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}]}},
+             {"setMirrorRoute": {"name": "dark"}}, {"setHeaderRoute": {"name": "testers"}},
+             {"setWeight": 50}, {"analysis": {"templates": [{"templateName": "checkout-success-rate"}],
+                                              "args": [{"name": "canary-hash",
+                                                        "valueFrom": {"podTemplateHashValue": "Latest"}}]}}]
+    rc, _tasks, out = canary_app(playbook, kube, app_namespace, tmp_path, canary_app_steps=steps)
+    assert rc == 0, out[-3000:]
+    canary = rollout_in(kube, app_namespace)["spec"]["strategy"]["canary"]
+    assert canary["trafficRouting"]["managedRoutes"] == [{"name": "dark"}, {"name": "testers"}]
+    assert canary["steps"] == steps
+
+
+def test_canary_app_with_a_mirror_on_ingress_nginx_is_refused_before_anything_is_applied(playbook, kube,
+                                                                                         app_namespace, tmp_path):
+    rc, tasks, out = canary_app(playbook, kube, app_namespace, tmp_path, canary_app_traffic_router="nginx",
+                                canary_app_never_canary=[], canary_app_mirror={"percentage": 20})
+    assert rc != 0
+    failed = [t for t in tasks if t.get("failed")][0]
+    assert "error mirror-unsupported-router Rollout/checkout" in failed["msg"], failed["msg"]
+    finding = [f for f in failed["findings"] if f["rule"] == "mirror-unsupported-router"][0]
+    assert "trafficRouting.nginx" in finding["message"] and "istio" in finding["fix"]
+    assert rollout_in(kube, app_namespace) is None
