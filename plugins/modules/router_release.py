@@ -15,8 +15,8 @@ author:
   - progressive.delivery contributors (@progressive-delivery)
 description:
   - For teams without the Argo Rollouts controller (VM fleets behind nginx, clusters where CRDs are restricted).
-    The same step plan as Argo Rollouts (C(setWeight), C(pause), C(analysis)) and the same AnalysisTemplate gate
-    as M(progressive.delivery.analysis_check), applied to a traffic router.
+    The same step plan as Argo Rollouts (C(setWeight), C(pause), C(analysis), C(setMirrorRoute)) and the same
+    AnalysisTemplate gate as M(progressive.delivery.analysis_check), applied to a traffic router.
   - By default 10, 25, 50, 75 then 100 percent, with a pause and an analysis after each weight. A failing analysis
     aborts the release at once - all traffic back on stable in one router update - and the result says how long
     detection and the restore took. An Inconclusive analysis or a pause without duration leaves the release
@@ -52,7 +52,24 @@ options:
   steps:
     description:
       - "The plan, as Argo Rollouts canary steps - C({setWeight: 10}), C({pause: {duration: 30s}}),
-        C({pause: {}}) (wait for a person), C({analysis: {templates: [{templateName: x}], args: [...]}})."
+        C({pause: {}}) (wait for a person), C({analysis: {templates: [{templateName: x}], args: [...]}}),
+        C({setMirrorRoute: {name: dark, percentage: 20}}) and its removal C({setMirrorRoute: {name: dark}})."
+      - A dark canary. C(setMirrorRoute) copies C(percentage) (1 to 100, default 100) of
+        the matching requests to the canary while users are served as the weights say; the canary's answers to the
+        copies are thrown away. An analysis in that phase judges the canary before any user is served by it, and
+        an abort then has served none. A step with only the name removes the copies; an abort and the promotion
+        remove them in the same router update as the weights.
+      - "Mirroring is for idempotent requests - a copy of a POST, PUT, PATCH or DELETE changes the data a second
+        time. Without C(match) only GET and HEAD are copied; C(match: [{method: {exact: GET}}, {method: {exact:
+        PUT}}]) names the methods (one entry a method, each with the same C(headers: {x-tenant: {exact: a}})
+        when given). Path matches are refused here (the Argo Rollouts path takes them).
+        M(progressive.delivery.rollout_lint) warns about a plan that copies writes (C(mirror-writes))."
+      - "Routers: C(nginx) (the C(mirror) directive; each copy carries the header C(x-pd-mirrored: 1)),
+        C(istio) (a VirtualService route per mirror with C(mirror) to the canary subset and C(mirrorPercentage)),
+        C(gateway_api) (an HTTPRoute rule with the C(RequestMirror) filter to the canary Service and C(percent)).
+        On Istio and Envoy-based Gateway API implementations a copy's Host gets the suffix C(-shadow), which is how
+        the app tells copies apart. C(ingress_nginx) and C(openshift_route) cannot mirror; a plan with a
+        C(setMirrorRoute) step is refused there before anything is written. A blue-green plan has no mirror step."
       - Without it, the plan is built from O(weights), O(pause) and O(analysis).
     type: list
     elements: dict
@@ -219,6 +236,29 @@ EXAMPLES = r"""
       - weekly: {days: [fri], start: "16:00", end: "08:00", utc_offset: "+01:00"}
         reason: no releases into the weekend
   register: release
+
+- name: A dark canary on Istio - judged on copies of GET and HEAD requests before any user is served by it
+  progressive.delivery.router_release:
+    release: checkout
+    router: istio
+    kubernetes_target:
+      namespace: shop
+      name: checkout
+      stable_service: checkout
+      canary_service: checkout-canary
+    stable_version: "1.4.1"
+    canary_version: "1.4.2"
+    steps:
+      - setMirrorRoute: {name: dark, percentage: 50}   # GET and HEAD unless match names the methods
+      - pause: {duration: 2m}
+      - analysis: {templates: [{templateName: success-rate}]}
+      - setMirrorRoute: {name: dark}                   # the copies stop
+      - setWeight: 10
+      - pause: {duration: 2m}
+      - analysis: {templates: [{templateName: success-rate}]}
+    analysis:
+      template_name: [success-rate]
+    namespace: shop
 
 - name: Blue-green on Istio, approved by the release manager
   progressive.delivery.router_release:
