@@ -183,6 +183,17 @@ def test_an_argo_fleet_release_over_three_clusters(fleet, playbook, tmp_path):
                            ("c3", 2, "stable", "not_started")], bad
     assert bad["targets"][0]["started"] and bad["targets"][0]["finished"], bad
 
+    # check mode predicts the good version's release and touches no Rollout
+    before = {c: fleet.rollout(c) for c in CLUSTERS}
+    rc, tasks, out = playbook(PLAY, inventory=inventory, env=fleet.env, check=True,
+                              extra_vars=dict(run, fleet_release_version="2"))
+    verdicts = host_results(out, "Record the target's verdict")
+    assert {c: verdicts[c]["ansible_facts"]["fleet_release_target_verdict"] for c in CLUSTERS} == dict.fromkeys(
+        CLUSTERS, "in_progress"), out[-6000:]
+    for cluster in CLUSTERS:
+        assert fleet.rollout(cluster)["metadata"]["generation"] == before[cluster]["metadata"]["generation"], cluster
+    print("check mode: rc %d, %s" % (rc, said(tasks, "Which target runs which version, and why", out)))
+
     # a good version: promoted on every cluster, wave by wave
     fleet.cluster.seen[:] = []
     rc, tasks, out = playbook(PLAY, inventory=inventory, env=fleet.env, extra_vars=dict(run, fleet_release_version="2"))
