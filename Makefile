@@ -13,10 +13,11 @@ SANITY_ROOT := $(SANITY_DIR)/ansible_collections
 PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help demo demo-fleet molecule venv system-deps collection test test-unit test-integration sanity lint docs bench clean
+.PHONY: help demo demo-mirror demo-fleet molecule venv system-deps collection test test-unit test-integration sanity lint docs bench clean
 
 help:
 	@echo "make demo         the sandbox: a good release promoted, a bad one rolled back (real Prometheus, nginx)"
+	@echo "make demo-mirror  the demo, then the bad build again as a dark canary: rolled back on mirrored copies, 0 failed user requests"
 	@echo "make demo-fleet   the sandbox fleet: a release in waves to 3 nginx targets, a bad one stopped in wave 1"
 	@echo "make test         every test tier: unit, integration (real Prometheus), sanity, lint"
 	@echo "make test-unit    pure-logic tests"
@@ -43,6 +44,9 @@ collection:
 
 demo: venv system-deps collection
 	$(PY) sandbox/run.py
+
+demo-mirror: venv system-deps collection
+	$(PY) sandbox/run.py --mirror
 
 demo-fleet: venv system-deps collection
 	$(PY) sandbox/fleet.py

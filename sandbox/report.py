@@ -25,10 +25,38 @@ def timeline_lines(release):
             "" if row.get("measured_canary_share") is None else "%.1f%%" % (100 * row["measured_canary_share"]),
             row.get("analysis", "")[:40], row.get("verdict", "")))
     if release["verdict"] == "rolled_back":
-        lines.append("  detected in %s after the canary's first request, all traffic back on stable %s later"
+        lines.append("  detected in %s after the canary's first request, all traffic back on stable %s later%s"
                      % (evidence.duration_text(release["time_to_detect_s"]),
-                        evidence.duration_text(release["time_to_restore_s"])))
+                        evidence.duration_text(release["time_to_restore_s"]),
+                        " - during the mirror phase" if release.get("rolled_back_in_mirror_phase") else ""))
+    lines.append("  " + canary_failures_text(release))
     return lines
+
+
+def canary_failures_text(release):
+    """The canary's failed requests users got (load generator; Prometheus' mirrored="false"), and its failed
+    answers to copies (Prometheus' mirrored="true"), which nobody received."""
+    counted = release.get("prometheus_canary_failed") or {}
+    text = "failed requests served to users by %s: %d (load generator)" % (
+        release["version"], release["canary_failures_to_users"])
+    if counted.get("users") is not None:
+        text += ", %d (Prometheus, mirrored=\"false\")" % counted["users"]
+    if counted.get("copies"):
+        text += "; failed answers to copies, discarded: %d" % counted["copies"]
+    return text
+
+
+def mirror_summary_lines(percentage_run, mirror_run):
+    """The closing comparison of `make demo-mirror`: the same bad build as a percentage canary and behind a mirror."""
+    def users(release):
+        counted = (release.get("prometheus_canary_failed") or {}).get("users")
+        return "%d (Prometheus: %s)" % (release["canary_failures_to_users"], "?" if counted is None else counted)
+    return ["", "the same bad build, failed requests served to users by the canary:",
+            "  percentage canary (%s): %s" % (percentage_run["version"], users(percentage_run)),
+            "  behind a %d%% mirror first (%s): %s, rolled back %s; its failed answers to copies (discarded): %s" % (
+                mirror_run["mirror"][0]["percentage"] if mirror_run["mirror"] else 0, mirror_run["version"],
+                users(mirror_run), "in the mirror phase" if mirror_run["rolled_back_in_mirror_phase"] else
+                "after the mirror phase", (mirror_run.get("prometheus_canary_failed") or {}).get("copies", "?"))]
 
 
 def write_json(path, report):
@@ -52,7 +80,7 @@ def write_html(path, report):
             "" if r.get("measured_canary_share") is None else "%.1f%%" % (100 * r["measured_canary_share"]),
             html.escape(r.get("analysis", "")), html.escape(r.get("verdict", ""))) for r in release["timeline"])
         sections.append("""<section><h2>%s &rarr; %s: %s</h2>
-<p>%s &middot; failed requests on the stable path: %d</p>
+<p>%s &middot; failed requests on the stable path: %d &middot; %s</p>
 <div class="charts">%s
 %s</div>
 <div class="scroll"><table><tr><th>elapsed</th><th>step</th><th>weight</th><th>measured</th><th>analysis</th><th>verdict</th></tr>%s</table></div>
@@ -60,6 +88,6 @@ def write_html(path, report):
                  "time to detect: %.2f s &middot; time to restore: %.2f s" % (
                      release["time_to_detect_s"], release["time_to_restore_s"])
                  if release["verdict"] == "rolled_back" else "no rollback", release["stable_failures"],
-                 weights, errors, rows))
+                 html.escape(canary_failures_text(release)), weights, errors, rows))
     with open(path, "w") as f:
         f.write(page("progressive.delivery sandbox report", "\n".join(sections)))

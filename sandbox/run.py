@@ -6,9 +6,16 @@ bounded load generator through nginx. Then runs playbooks/canary_release.yml twi
 ansible-playbook: v1 -> v2 is promoted step by step, v2 -> v3 is rolled back by its analysis.
 Prints a timeline, writes sandbox-report.json and sandbox-report.html, and stops everything it
 started, also when interrupted.
+
+With ``--mirror`` (`make demo-mirror`), a dark canary follows: v4, the same bad build as v3, released over v2
+behind a traffic mirror first (setMirrorRoute: half of the GET requests copied to the canary, its answers
+discarded; an analysis on its answers to the copies only). It is rolled back during the mirror phase, and the
+summary sets the failed requests users got from the canary in both bad releases side by side - counted by the
+load generator and, from the apps' mirrored="false" series, by Prometheus.
 """
 
 import argparse
+import glob
 import json
 import os
 import signal
@@ -29,14 +36,29 @@ RELEASE = "checkout"
 APPS = {"v1": dict(error_rate=0.0, latency=0.01), "v2": dict(error_rate=0.0, latency=0.01),
         "v3": dict(error_rate=0.3, latency=0.3)}
 COHORTS = {"internal": 20, "enterprise": 23}  # one request in N carries the cohort header
+MIRROR_PERCENT = 50
+DARK_COHORTS = {"always_canary": [], "never_canary": ["internal", "enterprise"]}
+
+
+def mirror_plan(pause):
+    """The dark canary's plan: copies first, judged on the canary's answers to them (arg mirrored="true" of
+    files/slo-templates.yaml), then the percentage canary - only if the copies were served well."""
+    steps = [{"setMirrorRoute": {"name": "dark", "percentage": MIRROR_PERCENT, "match": [{"method": {"exact": "GET"}}]}},
+             {"pause": {"duration": pause}},
+             {"analysis": {"args": [{"name": "mirrored", "value": "true"}]}},
+             {"setMirrorRoute": {"name": "dark"}}]
+    for weight in (10, 25, 50, 75):
+        steps += [{"setWeight": weight}, {"pause": {"duration": pause}}, {"analysis": {}}]
+    return steps + [{"setWeight": 100}]
 
 
 def log(msg):
     print(msg, flush=True)
 
 
-def run_release(workdir, nginx, listen, apps, prometheus, stable, canary, pause, out):
-    """One canary_release playbook run; returns (rc, seconds)."""
+def run_release(workdir, nginx, listen, apps, prometheus, stable, canary, pause, out, steps=None, cohorts=None):
+    """One canary_release playbook run (``steps``: a plan of its own, else weights and pause); returns (rc, seconds).
+    The release report (in workdir/reports) counts the canary's failed requests to users and to copies."""
     variables = {
         "canary_release_name": RELEASE, "canary_release_router": "nginx",
         "canary_release_nginx": dict(nginx.router_options(), listen=listen,
@@ -46,6 +68,11 @@ def run_release(workdir, nginx, listen, apps, prometheus, stable, canary, pause,
         "canary_release_pause": pause,
         "canary_release_analysis": {"template_file": os.path.join(HERE, "files", "slo-templates.yaml")},
         "canary_release_prometheus_url": prometheus.url,
+        "canary_release_steps": steps or [],
+        "canary_release_cohorts": cohorts or {"always_canary": ["internal"], "never_canary": ["enterprise"]},
+        "canary_release_report_dir": os.path.join(workdir, "reports"),
+        "canary_release_report_selector": {"version": canary},
+        "notify_release_scrape_margin_s": 3,  # Prometheus scrapes the apps every second here
     }
     var_file = os.path.join(workdir, "release-%s.json" % canary)
     with open(var_file, "w") as f:
@@ -86,6 +113,15 @@ def release_state(router):
     return ReleaseState.from_dict(router.state_store().read())
 
 
+def prometheus_counts(workdir, canary):
+    """The canary's failed requests as the release report counted them in Prometheus - {users, copies} - or None."""
+    reports = glob.glob(os.path.join(workdir, "reports", "%s-%s-*.json" % (RELEASE, canary)))
+    if not reports:
+        return None
+    with open(max(reports, key=os.path.getmtime)) as f:
+        return json.load(f).get("canary_failed")
+
+
 def per_second(records, t0, t1, fn):
     """[(seconds since t0, fn(records of that second))] for seconds with records."""
     out = []
@@ -121,6 +157,10 @@ def describe_release(state, gen, t0, t1):
                        measured_canary_share=measured)
             steps.append({"weight": event["weight"], "measured_canary_share": measured, "analysis_phase": None,
                           "requests": len(gen.window(event["t"] + 0.2, end))})
+        elif event["event"] == "mirror_set":
+            row.update(step="setMirrorRoute %d%% %s" % (event["percentage"], "/".join(event["methods"])))
+        elif event["event"] == "mirror_removed":
+            row.update(step="setMirrorRoute removed")
         elif event["event"] == "pause":
             row.update(step="pause %gs" % event["seconds"])
         elif event["event"] == "analysis":
@@ -142,6 +182,9 @@ def describe_release(state, gen, t0, t1):
     records = gen.window(t0, t1)
     aborted = state.events("aborted")
     rollback_window = gen.window(aborted[0]["t"] - 1, t1) if aborted else []
+    # rolled back before any user was routed to the canary: while its only traffic was the mirror's copies
+    in_mirror_phase = bool(aborted) and bool(state.events("mirror_set")) and not [
+        e for e in history if e["event"] == "set_weight" and e.get("weight") and e["t"] <= aborted[0]["t"]]
     return {
         "version": canary, "stable_version": stable,
         "verdict": {"in_progress": "unfinished", "paused": "unfinished"}.get(state.verdict, state.verdict),
@@ -151,6 +194,11 @@ def describe_release(state, gen, t0, t1):
         "stable_failures": sum(1 for r in records if r.version == stable and r.code >= 500),
         "router_failures": sum(1 for r in records if r.code == 0),
         "stable_failures_during_rollback": sum(1 for r in rollback_window if r.version == stable and r.code >= 500),
+        # what users got from the canary, as the load generator (the users, every cohort) saw it
+        "canary_failures_to_users": sum(1 for r in list(gen.records) if t0 <= r.t < t1 and r.version == canary
+                                        and r.code >= 500),
+        "mirror": [dict(percentage=e["percentage"], methods=e["methods"]) for e in state.events("mirror_set")],
+        "rolled_back_in_mirror_phase": in_mirror_phase,
         "series": {"weight_set": weight_set,
                    "measured_share": per_second(records, t0, t1, lambda w: 100 * load.share(w, canary)),
                    "stable_error_rate": per_second(records, t0, t1, error_rate(stable)),
@@ -163,7 +211,11 @@ def main(argv=None):
     p.add_argument("--pause", default="4s", help="pause after each weight (default 4s)")
     p.add_argument("--rps", type=int, default=100, help="load through nginx (default 100 requests/s)")
     p.add_argument("--report-dir", default=os.getcwd())
+    p.add_argument("--mirror", action="store_true",
+                   help="then the dark canary: v4, v3's bad build again, behind a traffic mirror first (make demo-mirror)")
     args = p.parse_args(argv)
+    apps_wanted = dict(APPS, v4=APPS["v3"]) if args.mirror else APPS
+    releases = [("v1", "v2", None), ("v2", "v3", None)] + ([("v2", "v4", mirror_plan(args.pause))] if args.mirror else [])
 
     def interrupted(signum, _frame):
         raise KeyboardInterrupt("signal %d" % signum)
@@ -175,10 +227,10 @@ def main(argv=None):
     ansible_log = os.path.join(workdir, "ansible.log")
     try:
         log("sandbox in %s (ansible output: %s)" % (workdir, ansible_log))
-        stack = processes.Stack(workdir, APPS, label="checkout")
+        stack = processes.Stack(workdir, apps_wanted, label="checkout")
         started.append(stack)
         apps, prometheus, nginx = stack.apps, stack.prometheus, stack.nginx
-        for version, behaviour in APPS.items():
+        for version, behaviour in apps_wanted.items():
             log("  app %s on 127.0.0.1:%d (error rate %.0f%%, latency %.0f ms)" % (
                 version, apps[version].port, 100 * behaviour["error_rate"], 1000 * behaviour["latency"]))
         log("  prometheus on %s" % prometheus.url)
@@ -195,11 +247,13 @@ def main(argv=None):
             "by header" % args.rps)
 
         results = []
-        for stable, canary in (("v1", "v2"), ("v2", "v3")):
-            log("\nreleasing %s over %s (playbooks/canary_release.yml) ..." % (canary, stable))
+        for stable, canary, steps in releases:
+            log("\nreleasing %s over %s (playbooks/canary_release.yml%s) ..." % (
+                canary, stable, ", behind a %d%% GET mirror first" % MIRROR_PERCENT if steps else ""))
             t0 = time.time()
+            # a dark canary serves no user: the internal cohort, routed to a canary from its start, stays on stable
             rc, seconds = run_release(workdir, nginx, listen, apps, prometheus, stable, canary, args.pause,
-                                      ansible_log)
+                                      ansible_log, steps, DARK_COHORTS if steps else None)
             time.sleep(1.0)  # a second of traffic after the last change, for the plots
             t1 = time.time()
             state = release_state(router)
@@ -208,6 +262,7 @@ def main(argv=None):
                                    % (canary, rc, ansible_log))
             described = describe_release(state, gen, t0, t1)
             described["playbook_rc"] = rc
+            described["prometheus_canary_failed"] = prometheus_counts(workdir, canary)
             results.append(described)
             for line in report.timeline_lines(described):
                 log(line)
@@ -220,11 +275,18 @@ def main(argv=None):
         report.write_json(json_path, out)
         report.write_html(html_path, out)
         log("\nreports: %s, %s" % (json_path, html_path))
-        good, bad = results
+        good, bad = results[:2]
         ok = good["verdict"] == "promoted" and bad["verdict"] == "rolled_back"
-        log("%s: v2 %s, v3 %s; %d requests, %d failed on the stable path during the rollback" % (
-            "OK" if ok else "UNEXPECTED", good["verdict"], bad["verdict"], out["load_requests"],
-            bad["stable_failures_during_rollback"]))
+        if args.mirror:
+            dark = results[2]
+            ok = ok and dark["verdict"] == "rolled_back" and dark["rolled_back_in_mirror_phase"]
+            for line in report.mirror_summary_lines(bad, dark):
+                log(line)
+        log("%s: v2 %s, v3 %s%s; %d requests, %d failed on the stable path during the rollback" % (
+            "OK" if ok else "UNEXPECTED", good["verdict"], bad["verdict"],
+            ", v4 %s%s" % (results[2]["verdict"], " in its mirror phase" if results[2]["rolled_back_in_mirror_phase"]
+                           else "") if args.mirror else "",
+            out["load_requests"], bad["stable_failures_during_rollback"]))
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("\ninterrupted: stopping everything the sandbox started")
