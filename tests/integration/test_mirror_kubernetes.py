@@ -242,3 +242,18 @@ def test_canary_app_with_a_mirror_on_ingress_nginx_is_refused_before_anything_is
     finding = [f for f in failed["findings"] if f["rule"] == "mirror-unsupported-router"][0]
     assert "trafficRouting.nginx" in finding["message"] and "istio" in finding["fix"]
     assert rollout_in(kube, app_namespace) is None
+
+
+def test_the_canary_release_role_fails_with_the_refusal_and_changes_nothing(playbook, kube):
+    name = "mc-%s" % uuid.uuid4().hex[:5]
+    variables = {"canary_release_name": name, "canary_release_router": "openshift_route",
+                 "canary_release_kubernetes_target": target(kube, name), "canary_release_cohorts": {},
+                 "canary_release_stable_version": "1", "canary_release_canary_version": "2",
+                 "canary_release_steps": DARK, "canary_release_report_dir": ""}
+    rc, tasks, out = playbook(play_role("canary_release"), extra_vars=variables,
+                              env={"K8S_AUTH_KUBECONFIG": kube[0]})
+    assert rc != 0, out[-3000:]
+    failed = [t for t in tasks if t.get("failed")][-1]
+    assert "cannot mirror traffic (setMirrorRoute dark)" in failed["msg"], failed["msg"]
+    assert "remove the setMirrorRoute steps" in failed["msg"]
+    assert read(kube, OBJECTS["openshift_route"], name) is None and state_of(kube, name) is None
