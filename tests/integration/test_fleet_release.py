@@ -1,9 +1,12 @@
 """A fleet release (issue 15) on a sandbox fleet of 3 targets on 127.0.0.1 - each its own real nginx and its own
 app processes, one real Prometheus: a bad version is rolled back in wave 1 and never reaches wave 2 (its nginx
-never routes to a v3 pool); a good version reaches every target wave by wave; re-running it changes nothing."""
+never routes to a v3 pool); a good version reaches every target wave by wave; re-running it changes nothing.
+When one target of a wave goes red, the others of that wave are held or aborted before their next step; the
+targets the fleet promoted can be rolled back; several services go in their stated order."""
 
 import json
 import os
+import time
 
 import harness
 
@@ -18,26 +21,35 @@ VERSIONS = {"v1": {}, "v2": {}, "v3": dict(error_rate=0.5)}
 class Fleet(harness.Fleet):
     """Per target: its own nginx and apps v1 (stable), v2 (good), v3 (bad); one Prometheus scraping all apps."""
 
-    def __init__(self, workdir):
-        super(Fleet, self).__init__(workdir, TARGETS, VERSIONS, timeout=90)
+    def __init__(self, workdir, versions=VERSIONS):
+        super(Fleet, self).__init__(workdir, TARGETS, versions, timeout=90)
 
     def nginx_options(self, target, canary):
         return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
                     stable=[self.pool(target, "v1")], canary=[self.pool(target, canary)])
 
-    def inventory(self, path, notify=None):
+    def inventory(self, path, notify=None, own_analysis=False, weights=(50,), pools=None):
         """Each target an inventory host with its own canary_release_* host vars (its own notifications too,
-        which the fleet switches off); the canary pool follows the version the fleet releases."""
+        which the fleet switches off); the canary pool follows the version the fleet releases (``pools``:
+        version -> the app version serving it). ``own_analysis``: each target's analysis measures its own apps
+        only (the sandbox SLO template with a target matcher), so one target can be red while its peer is green."""
         hosts = {}
+        pools = pools or {"v2": "v2", "v3": "v3"}
         for target in TARGETS:
             nginx = dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
                          stable=[self.pool(target, "v1")],
                          canary=["{{ fleet_pools[fleet_release_version] }}"])
+            analysis = SLO
+            if own_analysis:
+                analysis = os.path.join(os.path.dirname(path), "slo-%s.yaml" % target)
+                with open(SLO) as f, open(analysis, "w") as own:
+                    own.write(f.read().replace('version="{{args.canary-version}}"',
+                                               'target="%s",version="{{args.canary-version}}"' % target))
             hosts[target] = {
-                "fleet_pools": {v: self.pool(target, v) for v in ("v2", "v3")},
+                "fleet_pools": {v: self.pool(target, app) for v, app in pools.items()},
                 "canary_release_name": "shop", "canary_release_stable_version": "v1",
-                "canary_release_weights": [50], "canary_release_pause": "2s",
-                "canary_release_analysis": {"template_file": SLO},
+                "canary_release_weights": list(weights), "canary_release_pause": "2s",
+                "canary_release_analysis": {"template_file": analysis},
                 "canary_release_prometheus_url": self.prometheus.url, "canary_release_nginx": nginx,
                 "canary_release_notify": notify or {}}
         with open(path, "w") as f:
@@ -212,3 +224,178 @@ def test_an_awx_wave_job_releases_only_its_wave_and_a_wave_not_in_the_plan_is_re
     failed = [t for t in tasks if t.get("failed")]
     assert len(failed) == 1 and "fleet_release_only_wave: 3, but the plan has 2 waves" in failed[0]["msg"], out[-3000:]
     assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
+
+
+def serving_stable(fleet, playbook):
+    """Every target's nginx serves its stable pool under a bounded load, seen in Prometheus; the load generators."""
+    import load
+    generators = []
+    for target in TARGETS:
+        playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "set_weight",
+                                              "weight": 0, "nginx": fleet.nginx_options(target, "v2")}),
+                 expect_rc=0)
+        generators.append(load.LoadGenerator("127.0.0.1", fleet.ports[target], rps=20, max_seconds=600,
+                                             max_requests=12000, workers=2).start())
+    harness.wait_for(lambda: fleet.prometheus.query(
+        'count(sum by (target) (rate(http_requests_total{app="fleet",version="v1"}[10s])) > 0) == 3'),
+        90, "traffic on every target in Prometheus")
+    return generators
+
+
+def status(fleet, playbook, target, canary="v2"):
+    return playbook(harness.task("router_step", {"release": "shop", "router": "nginx", "action": "status",
+                                                 "nginx": fleet.nginx_options(target, canary)}), expect_rc=0)[1][-1]
+
+
+def ran_on(out, name):
+    """Host -> its result, for the hosts a task ran on (not skipped), found by the start of its name (without
+    its role)."""
+    return {h: r for play in json.JSONDecoder().raw_decode(out)[0]["plays"] for task in play["tasks"]
+            if task["task"]["name"].split(" : ")[-1].startswith(name)
+            for h, r in task["hosts"].items() if not r.get("skipped")}
+
+
+def test_a_red_target_holds_its_wave_peer_before_its_next_step_and_the_annotation_is_a_span(
+        tmp_path, playbook, grafana):
+    """Wave 2 is t2 (its v2 made bad) and t3 (good), walking 25/50/75% in lockstep: t2 fails its first analysis
+    and is rolled back; t3 is held at 25% before its next step (never 50%, never 100%), t1 of wave 1 is kept."""
+    fleet = Fleet(str(tmp_path))
+    generators = []
+    channels = {"grafana": {"url": grafana.url, "token": "s3cr3t"}}
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"), own_analysis=True, weights=(25, 50, 75))
+        generators = serving_stable(fleet, playbook)
+        fleet.apps["t2", "v2"].control(error_rate=0.6)
+        started_ms = int(time.time() * 1000)
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars={
+            "fleet_release_version": "v2", "fleet_release_waves": WAVES, "fleet_release_soak": "2s",
+            "fleet_release_notify": channels})
+        ended_ms = int(time.time() * 1000)
+        assert rc != 0, out[-4000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v2: stopped - t2 failed in wave 2", lines
+        assert lines[1].startswith("wave 1 t1: runs v2, keep - t2 failed in wave 2; promoted targets are kept"), lines
+        assert lines[2].startswith("wave 2 t2: runs stable, rolled back by its own analysis"), lines
+        assert lines[3] == ("wave 2 t3: runs canary split, held at 25% - t2 failed in wave 2; held at 25% before "
+                            "its next step (fleet_release_on_same_wave=hold) - router_step action=resume or abort"), lines
+        # held by the walk's own stop, before its next step: t3's router stayed at 25%, Paused
+        held = status(fleet, playbook, "t3")
+        assert (held["phase"], held["weights"]["canary"]) == ("Paused", 25), held
+        assert held["state"]["canary_weight"] == 25 and held["state"]["step_index"] < len(held["state"]["steps"])
+        stops = ran_on(out, "Stop before the next step")
+        assert list(stops) == ["t3"] and stops["t3"]["msg"].startswith("pause shop: Paused"), stops
+        assert status(fleet, playbook, "t1")["weights"]["canary"] == 100  # wave 1 kept (the default)
+        assert status(fleet, playbook, "t2")["weights"]["canary"] == 0
+        # ONE annotation for the fleet release, a span from its start to its end
+        (note,) = grafana.annotations
+        assert note["body"]["text"].startswith(lines[0]), note
+        assert started_ms - 5000 <= note["body"]["time"] < note["body"]["timeEnd"] <= ended_ms + 1000, note
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()
+
+
+def test_abort_stops_the_wave_peer_and_rollback_restores_every_target_the_fleet_promoted(tmp_path, playbook):
+    """on_same_wave=abort, on_promoted=rollback: t3 (good, wave 2) is aborted before its next step, and t1
+    (promoted in wave 1) is put back on stable by the emergency rollback after the release play."""
+    fleet = Fleet(str(tmp_path))
+    generators = []
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"), own_analysis=True, weights=(25, 50, 75))
+        generators = serving_stable(fleet, playbook)
+        fleet.apps["t2", "v2"].control(error_rate=0.6)
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars={
+            "fleet_release_version": "v2", "fleet_release_waves": WAVES, "fleet_release_soak": "2s",
+            "fleet_release_on_same_wave": "abort", "fleet_release_on_promoted": "rollback"})
+        assert rc != 0, out[-4000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v2: stopped - t2 failed in wave 2", lines
+        assert lines[1].startswith("wave 1 t1: runs stable, rolled back by the fleet - t2 failed in wave 2"), lines
+        assert lines[2].startswith("wave 2 t2: runs stable, rolled back by its own analysis"), lines
+        assert lines[3].startswith("wave 2 t3: runs stable, aborted by the fleet - t2 failed in wave 2; aborted "
+                                   "before its next step (fleet_release_on_same_wave=abort)"), lines
+        stops = ran_on(out, "Stop before the next step")
+        assert list(stops) == ["t3"] and stops["t3"]["msg"].startswith("abort shop: Degraded"), stops
+        assert list(ran_on(out, "Abort - 100% to stable in one router update")) == ["t1"], out[-4000:]
+        for target in TARGETS:  # every target back on its stable pool
+            st = status(fleet, playbook, target)
+            assert st["weights"] == {"stable": 100, "canary": 0} and st["state"]["aborted"], (target, st)
+        aborted = status(fleet, playbook, "t3")["state"]
+        assert "fleet stopped: t2 failed in wave 2" in aborted["message"], aborted
+        assert max(e.get("weight") or 0 for e in aborted["history"]) < 100, aborted["history"]
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()
+
+
+def test_services_go_in_their_stated_order_and_a_red_first_service_stops_the_next(tmp_path, playbook):
+    """orders (t1, then t2) before payments-worker (t3), one playbook: orders v3 (bad) stops in its first wave
+    and payments-worker never starts; orders v2 then payments-worker v7 go out in order; a re-run changes nothing."""
+    fleet = Fleet(str(tmp_path), dict(VERSIONS, v7={}))  # payments-worker's v7, good
+    generators = []
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"), own_analysis=True,
+                                    pools={"v2": "v2", "v3": "v3", "v7": "v7"})
+        generators = serving_stable(fleet, playbook)
+
+        def services(orders):
+            return {"fleet_release_soak": "2s", "fleet_release_services": [
+                {"name": "orders", "version": orders, "waves": [["t1"], ["t2"]]},
+                {"name": "payments-worker", "version": "v7", "waves": [["t3"]]}]}
+
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=services("v3"))
+        assert rc != 0, out[-4000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[:3] == ["fleet release of orders v3, payments-worker v7: stopped - t1 failed in wave 1 (orders)",
+                             "service orders v3: stopped", "service payments-worker v7: not_started"], lines
+        assert lines[5].startswith("wave 3 (payments-worker) t3: runs stable, not started - t1 failed in wave 1 "
+                                   "(orders); later waves do not start"), lines
+        assert [b[0] for b in waves_run(out)] == [["t1"]], waves_run(out)
+        untouched = status(fleet, playbook, "t3")  # payments-worker's release of v7 never started
+        assert untouched["state"].get("canary_version") != "v7" and untouched["weights"]["canary"] == 0, untouched
+
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=services("v2"))
+        assert rc == 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[:3] == ["fleet release of orders v2, payments-worker v7: promoted", "service orders v2: promoted",
+                             "service payments-worker v7: promoted"], lines
+        assert lines[3:] == [
+            "wave 1 (orders) t1: runs v2, promoted - its analysis passed at every step",
+            "wave 2 (orders) t2: runs v2, promoted - its analysis passed at every step",
+            "wave 3 (payments-worker) t3: runs v7, promoted - its analysis passed at every step"], lines
+        runs = waves_run(out)
+        assert [b[0] for b in runs] == [["t1"], ["t2"], ["t3"]], runs
+        assert runs[0][2] <= runs[1][1] and runs[1][2] <= runs[2][1], runs  # in order, one after the other
+        assert status(fleet, playbook, "t3")["state"]["canary_version"] == "v7"
+        assert status(fleet, playbook, "t3")["weights"]["canary"] == 100
+
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=services("v2"))
+        assert rc == 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of orders v2, payments-worker v7: already_stable", lines
+        assert {host: counts["changed"] for host, counts in recap(out).items()} == dict.fromkeys(
+            TARGETS + ("localhost",), 0), recap(out)
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()
+
+
+def test_several_services_and_one_version_together_are_refused(tmp_path, playbook):
+    inventory = str(tmp_path / "fleet.yml")
+    with open(inventory, "w") as f:
+        json.dump({"all": {"hosts": {t: {} for t in TARGETS}}}, f)
+    for extra, message in (
+            ({"fleet_release_version": "v2", "fleet_release_services": [
+                {"name": "orders", "version": "v2", "waves": [["t1"]]}]}, "not both"),
+            ({"fleet_release_services": [{"name": "orders", "version": "v2", "waves": [["t1"]]},
+                                         {"name": "payments-worker", "version": "v7", "waves": [["t1"]]}]},
+             "target 't1' is in wave 1 and in wave 2"),
+            ({"fleet_release_waves": WAVES}, "set fleet_release_version")):
+        rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=extra)
+        assert rc != 0, out[-3000:]
+        failed = [t for t in tasks if t.get("failed")]
+        assert len(failed) == 1 and message in failed[0]["msg"], out[-3000:]
+        assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
