@@ -311,3 +311,34 @@ def test_a_rollout_degraded_during_the_soak_stops_the_fleet(fleet, playbook, tmp
     why = host_results(out, "Why the Argo Rollouts target is red after the soak")["c1"]["msg"]
     assert "the Rollout is Degraded on registry.local/shop:7 - ProgressDeadlineExceeded" in why, why
     untouched(fleet, before)
+
+
+def test_a_rollout_left_paused_in_wave_1_holds_the_fleet(fleet, playbook, tmp_path):
+    """A pause step without a duration waits for a person: the target's release ends paused (not red, not
+    promoted) and wave 2 must not start - a wave starts only when the previous one is promoted."""
+    before = {c: fleet.rollout(c) for c in CLUSTERS}
+    namespace = fleet.namespaces["c1"]
+
+    def set_to_8(ro):
+        done = ro["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE % 8
+        if done:
+            fleet.cluster.frozen.add(namespace)  # the test plays the controller for c1: paused at step 2
+        return done
+
+    paused = controller.React(fleet.client, namespace, "shop", set_to_8, lambda ro: {
+        "observedGeneration": str(ro["metadata"]["generation"]), "currentStepIndex": 1, "phase": "Paused",
+        "message": "CanaryPauseStep", "controllerPause": True,
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}]},
+        timeout=240, delay=0)
+    try:
+        rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(argo_release_timeout=5), env=fleet.env,
+                                  extra_vars=dict(fleet_release_waves=WAVES, fleet_release_soak="1s",
+                                                  fleet_release_version="8"))
+        assert paused.join(), "the playbook never set c1's image"
+    finally:
+        fleet.cluster.frozen.discard(namespace)
+    lines = said(tasks, "Which target runs which version, and why", out)
+    print(rc, lines)
+    assert [w[0] for w in waves_run(out)] == [["c1"]], (waves_run(out), lines)
+    untouched(fleet, before)
+    assert rc != 0 and lines[0].startswith("fleet release of 8: in_progress"), lines
