@@ -23,11 +23,17 @@ def test_a_mirror_copies_its_share_of_get_and_head_to_the_canary_pool_with_the_h
     assert "        mirror /__pd/mirror/checkout;\n        mirror_request_body off;\n" in text
     location = text[text.index("location = /__pd/mirror/checkout {"):]
     assert "internal;" in location and "if ($pd_checkout_mirror = 0) {\n                return 204;" in location
-    assert "proxy_pass http://pd_checkout_canary$request_uri;" in location
-    assert "proxy_set_header x-pd-mirrored 1;" in location and "proxy_next_upstream off;" in location
+    # the copy goes to the relay on the router's own server, which the mirror waits for only so long
+    assert "proxy_pass http://127.0.0.1:8080/__pd/relay/checkout;" in location
+    assert "proxy_set_header x-pd-relay-uri $request_uri;" in location and "proxy_next_upstream off;" in location
     for directive, value in MIRROR_TIMEOUTS:
         assert "%s %s;" % (directive, value) in location
     assert "proxy_pass_request_body off;" in location
+    relay = text[text.index("    location = /__pd/relay/checkout {"):text.index("    location / {")]
+    assert "if ($pd_checkout_here = 0) {\n            return 403;" in relay  # this host only
+    assert "proxy_pass http://pd_checkout_relay$http_x_pd_relay_uri;" in relay
+    assert "proxy_set_header x-pd-mirrored 1;" in relay and "proxy_ignore_client_abort on;" in relay
+    assert "upstream pd_checkout_relay {\n    server 127.0.0.1:9002 max_conns=64;" in text
     # users' requests never pass for copies, and go to stable as the weight says
     assert 'proxy_set_header x-pd-mirrored "";' in text
     assert "upstream pd_checkout_weighted {\n    server 127.0.0.1:9001 weight=1;" in text
@@ -64,6 +70,7 @@ def test_without_a_mirror_nothing_is_copied_and_the_variable_is_still_defined(tm
                     Routing(100, mirror=Mirror("dark", 20))):
         text = router(tmp_path).render(routing)
         assert "    mirror " not in text and "/__pd/mirror" not in text and "split_clients" not in text
+        assert "/__pd/relay" not in text and "_relay {" not in text
         assert "map $host $pd_checkout_mirror {\n    default 0;\n}" in text
         assert '"mirror"' not in text.splitlines()[0]
 
@@ -77,6 +84,14 @@ def test_include_mode_puts_the_mirror_in_the_include_while_it_lasts(tmp_path):
     assert "location = /__pd/mirror/checkout {" in mirrored
     conf = r.render(Routing(10, mirror=Mirror("dark", 20)))
     assert "location = /__pd/mirror" not in conf and "$pd_checkout_mirror_pick" in conf  # maps at the http level
+    assert "location = /__pd/relay/checkout {" in conf  # the relay: on the router's own server
+
+
+def test_the_relay_is_reached_where_the_router_listens(tmp_path):
+    for listen, relay in (("0.0.0.0:8080", "127.0.0.1:8080"), ("[::1]:8080", "[::1]:8080"),
+                          ("10.0.0.5:80", "10.0.0.5:80")):
+        text = router(tmp_path, listen=listen).render(Routing(0, mirror=Mirror("dark", 20)))
+        assert "proxy_pass http://%s/__pd/relay/checkout;" % relay in text
 
 
 def test_a_header_nginx_cannot_see_is_refused_before_anything_is_written(tmp_path):

@@ -46,13 +46,21 @@ CONFIG_MODE = 0o644
 WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered
 SETTLE_SECONDS = 0.5
 
-# Mirroring (issue 17): nginx finalises a request only once its mirror subrequest has ended, so a slow canary
-# holds the client's next request on a kept-alive connection for as long as the copy takes. These bound that
-# (docs/mirroring.md, measured in tests/integration/test_router_nginx_mirror.py); the canary's own metrics
-# still time its answers in full, nginx only stops waiting for them.
+# Mirroring (issue 17): nginx ends a request only once its mirror subrequest has ended, so a copy that waits for a
+# slow canary holds the client's next request on a kept-alive connection for as long as the canary takes. The copy
+# therefore goes to a relay on the router's own server (loopback), and the mirror waits for the relay at most
+# MIRROR_TIMEOUTS: then it lets go, and the relay - which ignores that - still waits for the canary's whole answer,
+# so the canary's own metrics see every copy answered in full (an app that counts a request after writing its answer
+# would lose the slow ones otherwise, and a slow canary would look fast). RELAY_CONNECTIONS caps the copies waiting
+# at once on each canary server (more are dropped, never queued), so a canary that hangs cannot use up nginx's
+# connections. Measured in tests/integration/test_router_nginx_mirror.py, documented in docs/mirroring.md.
 MIRROR_PATH = "/__pd/mirror/"
+RELAY_PATH = "/__pd/relay/"
+RELAY_HEADER = "x-pd-relay-uri"  # the copy's original request URI, from the mirror to the relay
 MIRROR_TIMEOUTS = (("proxy_connect_timeout", "200ms"), ("proxy_send_timeout", "300ms"),
                    ("proxy_read_timeout", "300ms"))
+RELAY_TIMEOUT = "10s"
+RELAY_CONNECTIONS = 64
 
 
 def upstream_name(release):
@@ -214,9 +222,11 @@ class NginxRouter(Router):
 
     def mirror_lines(self, mirror):
         """nginx's mirror to an internal location nested in the release's location (nginx takes no other
-        place in a user's server block): it proxies the copies the mirror picks to the canary pool with
-        MIRROR_HEADER, answers 204 for the others, and nginx discards every answer."""
+        place in a user's server block): it answers 204 for the requests the mirror does not pick, and sends the
+        others to the relay (relay_lines), waiting at most MIRROR_TIMEOUTS; nginx discards every answer."""
         n, uri = self.name, MIRROR_PATH + self.release
+        host, port, _allowed = local_addresses(self.listen)
+        relay = "%s:%d" % ("[%s]" % host if ":" in host else host, port)
         lines = ["mirror %s;" % uri]
         if not mirror.writes:
             lines.append("mirror_request_body off;")  # GET/HEAD copies carry no body: nothing to wait for
@@ -225,16 +235,37 @@ class NginxRouter(Router):
                   "    if ($%s_mirror = 0) {" % n,
                   "        return 204;",
                   "    }",
-                  "    proxy_pass http://%s_canary$request_uri;" % n,
-                  "    proxy_http_version 1.1;",
-                  '    proxy_set_header Connection "";',
+                  "    proxy_pass http://%s%s%s;" % (relay, RELAY_PATH, self.release),
                   "    proxy_set_header Host $host;",
-                  "    proxy_set_header %s 1;" % MIRROR_HEADER,
-                  "    proxy_next_upstream off;"]  # one copy a request, and one timeout at most
+                  "    proxy_set_header %s $request_uri;" % RELAY_HEADER,
+                  "    proxy_next_upstream off;"]
         lines += ["    %s %s;" % pair for pair in MIRROR_TIMEOUTS]
         if not mirror.writes:
             lines += ["    proxy_pass_request_body off;", '    proxy_set_header Content-Length "";']
         return lines + ["}"]
+
+    def relay_lines(self):
+        """The relay, on the router's own server, to this host only: the copy to the canary pool with
+        MIRROR_HEADER, waited for in full even once the mirror has let go (proxy_ignore_client_abort)."""
+        n = self.name
+        header_var = "$http_" + RELAY_HEADER.replace("-", "_")
+        return ["    location = %s%s {" % (RELAY_PATH, self.release),
+                "        if ($%s_here = 0) {" % n,
+                "            return 403;",
+                "        }",
+                '        if (%s !~ "^/") {' % header_var,
+                "            return 400;",
+                "        }",
+                "        proxy_pass http://%s_relay%s;" % (n, header_var),
+                "        proxy_http_version 1.1;",
+                '        proxy_set_header Connection "";',
+                "        proxy_set_header Host $host;",
+                "        proxy_set_header %s 1;" % MIRROR_HEADER,
+                '        proxy_set_header %s "";' % RELAY_HEADER,
+                "        proxy_ignore_client_abort on;",
+                "        proxy_next_upstream off;",
+                "        proxy_read_timeout %s;" % RELAY_TIMEOUT,
+                "    }"]
 
     def mirror_maps(self, mirror):
         """``$<name>_mirror``: 1 for a request the mirror copies - its method is mirrored, its headers equal the
@@ -285,6 +316,9 @@ class NginxRouter(Router):
         lines += ["upstream %s_canary {" % n] + ["    server %s;" % s for s in self.canary] + ["    keepalive 16;", "}"]
         lines += ["upstream %s_weighted {" % n] + ["    " + s for s in upstream_servers(
             self.stable, self.canary, (stable_w, canary_w))] + ["    keepalive 16;", "}"]
+        if routing.mirror:  # the canary pool for copies: a cap on the copies waiting at once
+            lines += ["upstream %s_relay {" % n] + ["    server %s max_conns=%d;" % (s, RELAY_CONNECTIONS)
+                                                    for s in self.canary] + ["    keepalive 16;", "}"]
         lines += ["map %s $%s_backend {" % (header_var, n), "    default %s_weighted;" % n]
         for cohort, target in sorted(routing.cohort_targets().items()):
             # the leading backslash makes the value literal: not a regex (~), nor default/include/hostnames
@@ -297,6 +331,8 @@ class NginxRouter(Router):
         lines += ["geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
         lines += ["}", "server {", "    listen %s;" % self.listen]
         lines += endpoint
+        if routing.mirror:
+            lines += self.relay_lines()
         if self.mode == "include":
             # the router's own server: the routing endpoint only; the release is served by the user's server
             # block through pd-<release>.location
