@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import stat
+import subprocess
 import time
 
 import pytest
@@ -59,7 +60,7 @@ def settled(read, what, timeout=30):
 class Release(object):
     """One release on the stack's nginx; its nginx binary is a shim that logs every call (to count reloads)."""
 
-    def __init__(self, stack, tmp_path, canary="v2"):
+    def __init__(self, stack, tmp_path, canary="v2", mode="server"):
         self.stack, self.work = stack, str(tmp_path)
         self.name = "m%d" % (int(time.time() * 1000) % 10 ** 8)
         self.port = harness.free_port()
@@ -71,10 +72,12 @@ class Release(object):
         self.canary = stack.apps[canary]
         self.nginx = dict(stack.nginx.router_options(), binary=shim, listen="127.0.0.1:%d" % self.port,
                           stable=["127.0.0.1:%d" % stack.apps["v1"].port],
-                          canary=["127.0.0.1:%d" % self.canary.port])
+                          canary=["127.0.0.1:%d" % self.canary.port], mode=mode)
+        self.location = os.path.join(stack.nginx.conf_dir, "pd-%s.location" % self.name)
         self.conf = os.path.join(stack.nginx.conf_dir, "pd-%s.conf" % self.name)
         self.state_path = os.path.join(stack.nginx.conf_dir, "pd-%s.state.json" % self.name)
         self.walking = None
+        self.user_port = None  # include mode: requests go to the user's own server block
 
     def text(self, module, options):
         return harness.task(module, dict(release=self.name, router="nginx", nginx=self.nginx, **options))
@@ -114,17 +117,24 @@ class Release(object):
             self.walking = None
         return result
 
+    def reload(self):
+        n = self.stack.nginx
+        proc = subprocess.run([n.binary, "-c", n.main_config, "-p", n.prefix, "-s", "reload"], capture_output=True,
+                              text=True, timeout=30, check=False)
+        assert proc.returncode == 0, proc.stderr
+
     def requests(self, n, method="GET", body=None, kept_alive=True):
         """n requests over one kept-alive connection, then one that nginx serves only once every copy of the
         others has ended (nginx finishes a request's mirror before it reads the next request of that connection):
         [(status, X-App-Version, seconds)]. ``kept_alive=False``: a new connection a request, no barrier."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        port = self.user_port or self.port
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         out = []
         try:
             for i in range(n):
                 if not kept_alive:
                     conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 started = time.time()
                 conn.request(method, "/shop?n=%d" % i, body=body,
                              headers={"Content-Type": "text/plain"} if body is not None else {})
@@ -132,7 +142,8 @@ class Release(object):
                 resp.read()
                 out.append((resp.status, resp.getheader("X-App-Version"), time.time() - started))
             if kept_alive:
-                conn.request("GET", "/__pd/routing")  # the barrier: a location without a mirror
+                conn.request("GET", "/__pd/routing" if not self.user_port else "/healthz")  # the barrier: a
+                # location without a mirror
                 conn.getresponse().read()
         finally:
             conn.close()
@@ -292,3 +303,70 @@ def test_a_plan_with_a_mirror_phase_walks_to_promotion_and_a_second_run_changes_
         assert "mirror /__pd" not in f.read()
     rc, again = r.run("router_release", **options)
     assert rc == 0 and again["changed"] is False and again["verdict"] == "promoted"
+
+
+def user_server_block(r, prefix="/"):
+    """A user's own server block (include mode) with our include in its ``location <prefix>``, and a barrier
+    location without the mirror."""
+    r.user_port = harness.free_port()
+    path = os.path.join(r.stack.nginx.conf_dir, "shop-%s.conf" % r.name)
+    with open(path, "w") as f:
+        f.write("server {\n    listen 127.0.0.1:%d;\n    location = /healthz {\n        return 200;\n    }\n"
+                "    location %s {\n        include %s;\n    }\n}\n" % (r.user_port, prefix, r.location))
+    return path
+
+
+def test_include_mode_mirrors_from_the_users_server_block_and_the_abort_puts_the_include_back(stack, tmp_path):
+    r = Release(stack, tmp_path, mode="include")
+    rc, boot = r.run("router_step", action="bootstrap")
+    assert rc == 0 and boot["changed"] is True, boot.get("msg")
+    with open(r.location) as f:
+        plain = f.read()
+    user_conf = user_server_block(r)
+    try:
+        r.reload()
+        harness.wait_for(lambda: r.requests(1)[0][1] == "v1", 20, "the user's server block")
+        r.mirroring(MIRROR_20)
+        with open(r.location) as f:
+            assert "mirror /__pd/mirror/%s;" % r.name in f.read()
+        before = counted(r.canary, "GET")
+        answers = r.requests(1000)
+        gets = settled(lambda: counted(r.canary, "GET"), "the copies landing") - before
+        print("include mode, mirror 20%%: %d copies of 1000 GETs" % gets)
+        assert abs(gets - 200) <= 45 and all(s == 200 and v == "v1" for s, v, _t in answers)
+        reloads = len(r.reloads())
+        r.abort()
+        assert len(r.reloads()) == reloads + 1
+        with open(r.location) as f:
+            assert f.read() == plain  # the include without a mirror again
+        copies = counted(r.canary, "GET")
+        assert all(v == "v1" for _s, v, _t in r.requests(200)) and counted(r.canary, "GET") == copies
+    finally:
+        os.remove(user_conf)
+        r.reload()
+
+
+def test_include_mode_refuses_a_mirror_outside_location_slash_and_changes_nothing(stack, tmp_path):
+    r = Release(stack, tmp_path, mode="include")
+    rc, boot = r.run("router_step", action="bootstrap")
+    assert rc == 0, boot.get("msg")
+    with open(r.location) as f:
+        plain = f.read()
+    with open(r.conf) as f:
+        conf = f.read()
+    user_conf = user_server_block(r, prefix="/shop/")
+    try:
+        r.reload()
+        rc, tasks, _out = harness.start_playbook(r.text("router_release", dict(
+            stable_version="v1", canary_version="v2", steps=MIRROR_20)), r.work).result()
+        result = tasks[0]
+        assert rc != 0
+        assert "nginx -t rejected the new config, the previous one is still in place" in result["msg"]
+        assert "needs that include in your server block's `location /`" in result["msg"]
+        with open(r.location) as f:
+            assert f.read() == plain
+        with open(r.conf) as f:
+            assert f.read() == conf
+    finally:
+        os.remove(user_conf)
+        r.reload()
