@@ -4,7 +4,9 @@
 """ingress-nginx: a second Ingress ``<name>-canary`` with the canary annotations beside the primary one.
 
 ingress-nginx routes one header value to the canary (``canary-by-header-value``); it cannot hold a
-cohort back from a weighted canary, so ``never_canary`` is refused here (use Istio or Gateway API)."""
+cohort back from a weighted canary, so ``never_canary`` is refused here (use Istio or Gateway API). Canary
+annotations cannot copy requests either: a plan with a setMirrorRoute step is refused before anything is written
+(``supports_mirror`` stays False; Router.check_mirror)."""
 
 from __future__ import absolute_import, division, print_function
 

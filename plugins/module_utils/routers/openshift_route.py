@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """OpenShift Route: ``spec.to`` the stable Service and ``alternateBackends`` the canary, by weight.
 
-A Route has no header matching, so cohorts are refused here (use a separate Route per cohort)."""
+A Route has no header matching, so cohorts are refused here (use a separate Route per cohort), and it cannot copy
+requests: a plan with a setMirrorRoute step is refused before anything is written (``supports_mirror`` stays False)."""
 
 from __future__ import absolute_import, division, print_function
 
