@@ -227,10 +227,12 @@ def _mirror_steps(ro, canary, steps):
         active[name] = i
         writes = _mirror_writes(spec["match"])
         if writes:
+            every = not spec["match"] or any(not (entry or {}).get("method") for entry in spec["match"])
             findings.append(Finding("mirror-writes", ro, path + ".match",
-                                    "setMirrorRoute '%s' copies %s requests to the canary (a match entry without a "
-                                    "method copies every method): the canary's copy of each one changes the data a "
-                                    "second time (a second order, a second payment)" % (name, "/".join(writes)),
+                                    "setMirrorRoute '%s' copies %s requests to the canary%s: the canary's copy of each "
+                                    "one changes the data a second time (a second order, a second payment)"
+                                    % (name, "/".join(writes), " (a match entry without a method copies every method)"
+                                       if every else ""),
                                     "match only idempotent methods: match: [{method: {exact: GET}}, "
                                     "{method: {exact: HEAD}}]"))
     if any("setMirrorRoute" in s for s in steps):
