@@ -79,7 +79,7 @@ class ArgoFleet(object):
     def image(self, cluster):
         return self.rollout(cluster)["spec"]["template"]["spec"]["containers"][0]["image"]
 
-    def inventory(self, image="registry.local/shop:{{ fleet_release_version }}", **shared_vars):
+    def inventory(self, image="registry.local/shop:{{ fleet_release_version }}", host_vars=None, **shared_vars):
         """Each cluster an inventory host: its context and namespace; the image follows the fleet's version."""
         path = os.path.join(self.workdir, "fleet.yml")
         hosts = {c: {"ansible_connection": "local", "fleet_release_target_kind": "argo", "argo_release_context": c,
@@ -87,6 +87,8 @@ class ArgoFleet(object):
         shared = {"argo_release_kubeconfig": self.kubeconfig, "argo_release_name": "shop",
                   "argo_release_image": image, "argo_release_interval": 1, "argo_release_timeout": 180}
         shared.update(shared_vars)
+        for cluster, own in (host_vars or {}).items():
+            hosts[cluster].update(own)
         with open(path, "w") as f:
             json.dump({"all": {"hosts": hosts, "vars": shared}}, f)  # YAML is a superset of JSON
         return path
@@ -338,7 +340,32 @@ def test_a_rollout_left_paused_in_wave_1_holds_the_fleet(fleet, playbook, tmp_pa
     finally:
         fleet.cluster.frozen.discard(namespace)
     lines = said(tasks, "Which target runs which version, and why", out)
-    print(rc, lines)
     assert [w[0] for w in waves_run(out)] == [["c1"]], (waves_run(out), lines)
     untouched(fleet, before)
     assert rc != 0 and lines[0].startswith("fleet release of 8: in_progress"), lines
+
+
+def test_on_promoted_rollback_puts_the_clusters_promoted_in_this_release_back(fleet, playbook):
+    """fleet_release_on_promoted=rollback: c1 (wave 1) and c3 (wave 2) promoted, c2's image is bad (aborted):
+    the fleet stops and puts c1 and c3 back on the images they ran before."""
+    for cluster in CLUSTERS:  # the earlier tests' last versions settled
+        harness.wait_for(lambda: (fleet.rollout(cluster).get("status") or {}).get("phase") == "Healthy", 90,
+                         "the Rollout in %s healthy" % cluster)
+    ran = {c: fleet.image(c) for c in CLUSTERS}
+    bad = {"c2": {"argo_release_image": "registry.local/shop-bad:{{ fleet_release_version }}"}}
+    rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(host_vars=bad), env=fleet.env, extra_vars=dict(
+        fleet_release_waves=WAVES, fleet_release_soak="1s", fleet_release_version="9",
+        fleet_release_on_promoted="rollback"))
+    assert rc != 0, out[-6000:]
+    lines = said(tasks, "Which target runs which version, and why", out)
+    assert lines[0].startswith("fleet release of 9: stopped - c2 failed in wave 2"), lines
+    assert [w[0] for w in waves_run(out)] == [["c1"], ["c2", "c3"]], waves_run(out)
+    assert fleet.image("c2") == "registry.local/shop-bad:9" and fleet.rollout("c2")["status"]["phase"] == "Degraded"
+    for cluster in ("c1", "c3"):
+        ro = fleet.rollout(cluster)
+        assert fleet.image(cluster) == ran[cluster] and ro["status"]["phase"] == "Healthy", (cluster, ro["status"])
+    undone = host_results(out, "Record the fleet's rollback of")
+    assert sorted(h for h, r in undone.items() if r.get("ansible_facts")) == ["c1", "c3"], undone
+    for line in lines[1:]:
+        if line.startswith(("wave 1 c1", "wave 2 c3")):
+            assert "runs stable" in line, lines
