@@ -208,10 +208,10 @@ def _mirror_steps(ro, canary, steps):
         path = "spec.strategy.canary.steps[%d].setMirrorRoute" % i
         name = spec.get("name")
         if name not in managed:
+            listed = ", ".join(map(str, managed)) or "none"
             findings.append(Finding("mirror-not-managed", ro, path + ".name",
                                     "setMirrorRoute '%s' is not in spec.strategy.canary.trafficRouting.managedRoutes "
-                                    "(%s): Argo Rollouts refuses the Rollout" % (name, ", ".join(map(str, managed))
-                                                                                or "none"),
+                                    "(%s): Argo Rollouts refuses the Rollout" % (name, listed),
                                     "add {name: %s} to spec.strategy.canary.trafficRouting.managedRoutes" % name))
         if spec.get("match") is None:  # Argo: a step without match removes the mirror route, for safety
             active.pop(name, None)

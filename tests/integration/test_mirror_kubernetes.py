@@ -35,7 +35,8 @@ def play(module, body):
 """ % (module, module, json.dumps(body))
 
 
-def release(playbook, kube, router, name, steps=DARK, version="2", check=False):
+def release(playbook, kube, router, name, steps=None, version="2", check=False):
+    steps = DARK if steps is None else steps
     body = dict(release=name, router=router, kubernetes_target=target(kube, name), kubeconfig=kube[0],
                 stable_version=str(int(version) - 1), canary_version=version, steps=steps)
     rc, tasks, _out = playbook(play("router_release", body), check=check, diff=check)
@@ -197,8 +198,8 @@ def rollout_in(kube, namespace):
         return None
 
 
-def test_canary_app_renders_a_dark_phase_that_the_rollout_crd_and_the_lint_accept(playbook, kube, app_namespace,
-                                                                                 tmp_path):
+def test_canary_app_renders_a_dark_phase_that_the_rollout_crd_and_the_lint_accept(
+        playbook, kube, app_namespace, tmp_path):
     mirror = {"canary_app_mirror": {"percentage": 20, "pause": "2m"}}
     rc, tasks, out = canary_app(playbook, kube, app_namespace, tmp_path, **mirror)
     assert rc == 0, out[-3000:]
