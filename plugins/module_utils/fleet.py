@@ -231,10 +231,10 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
     service_verdicts = {}
     for name, own in by_service.items():
         got = [results.get(t) for t in own]
+        stopped = any(v in RED or v == "aborted" or (red_wave and v in STILL_RELEASING) for v in got)
         service_verdicts[name] = {
             "version": versions.get(own[0]) or version,
-            "verdict": ("stopped" if any(v in RED or v == "aborted" or (red_wave and v in STILL_RELEASING)
-                                        for v in got)
+            "verdict": ("stopped" if stopped
                         else "not_started" if all(v is None for v in got)
                         else "already_stable" if all(v == "already_stable" for v in got)
                         else "promoted" if all(v in GREEN for v in got) else "in_progress")}

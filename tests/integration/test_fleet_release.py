@@ -21,8 +21,8 @@ VERSIONS = {"v1": {}, "v2": {}, "v3": dict(error_rate=0.5)}
 class Fleet(harness.Fleet):
     """Per target: its own nginx and apps v1 (stable), v2 (good), v3 (bad); one Prometheus scraping all apps."""
 
-    def __init__(self, workdir, versions=VERSIONS):
-        super(Fleet, self).__init__(workdir, TARGETS, versions, timeout=90)
+    def __init__(self, workdir, versions=None):
+        super(Fleet, self).__init__(workdir, TARGETS, versions or VERSIONS, timeout=90)
 
     def nginx_options(self, target, canary):
         return dict(self.nginx[target].router_options(), listen="127.0.0.1:%d" % self.ports[target],
