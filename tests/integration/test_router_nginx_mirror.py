@@ -100,8 +100,10 @@ class Release(object):
             return None
 
     def wait_state(self, predicate, what, timeout=120):
-        return harness.wait_for(lambda: (lambda st: st if st and predicate(st) else None)(self.state()), timeout,
-                                "release %s: %s" % (self.name, what))
+        def reached():
+            st = self.state()
+            return st if st and predicate(st) else None
+        return harness.wait_for(reached, timeout, "release %s: %s" % (self.name, what))
 
     def mirroring(self, steps):
         """Walk ``steps`` (a mirror, then a long pause) until the walker pauses with the mirror set."""
