@@ -5,8 +5,9 @@ It serves ``/`` (the "business" endpoint), ``/metrics`` (prometheus_client expos
 ``/healthz``. Every request counted is labelled ``mirrored="true"`` when it is a router's copy (a traffic
 mirror: it carries ``X-PD-Mirrored``, or its Host ends with ``-shadow`` as Envoy sends copies) and
 ``mirrored="false"`` when a user sent it, so an analysis can judge a dark canary on its answers to the copies
-and a report can tell failed answers to users from failed answers nobody received. With ``--load-rps`` it also sends itself requests, bounded by ``--load-seconds``
-and a request cap, then stops by itself: traffic never leaves 127.0.0.1.
+and a report can tell failed answers to users from failed answers nobody received. With ``--load-rps`` it also
+sends itself requests, bounded by ``--load-seconds`` and a request cap, then stops by itself: traffic never
+leaves 127.0.0.1.
 
 Errors are spread evenly (every 5th request at 0.2) rather than drawn at random, so a test
 that asks for 20% errors sees 20% in any window.
