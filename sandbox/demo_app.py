@@ -122,8 +122,8 @@ def make_handler(version, behaviour, registry):
             if latency:
                 time.sleep(latency)
             code = 500 if fail else 200
-            # counted before the answer is written: a router that stopped waiting (a mirror's short timeout)
-            # closes the connection, and the write then fails, but the app did answer
+            # counted before the answer is written: whoever sent a copy throws the answer away and may have closed
+            # the connection, so the write can fail, but the app did answer
             requests_total.labels(str(code), self.command, version, mirrored).inc()
             duration.labels(version, mirrored).observe(time.time() - start)
             self.reply(code, "%s %s\n" % (version, "error" if fail else "ok"))

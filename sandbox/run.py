@@ -37,7 +37,6 @@ APPS = {"v1": dict(error_rate=0.0, latency=0.01), "v2": dict(error_rate=0.0, lat
         "v3": dict(error_rate=0.3, latency=0.3)}
 COHORTS = {"internal": 20, "enterprise": 23}  # one request in N carries the cohort header
 MIRROR_PERCENT = 50
-DARK_COHORTS = {"always_canary": [], "never_canary": ["internal", "enterprise"]}
 
 
 def mirror_plan(pause):
@@ -251,9 +250,9 @@ def main(argv=None):
             log("\nreleasing %s over %s (playbooks/canary_release.yml%s) ..." % (
                 canary, stable, ", behind a %d%% GET mirror first" % MIRROR_PERCENT if steps else ""))
             t0 = time.time()
-            # a dark canary serves no user: the internal cohort, routed to a canary from its start, stays on stable
+            # a dark canary serves no user: the internal cohort too stays on stable while only copies reach it
             rc, seconds = run_release(workdir, nginx, listen, apps, prometheus, stable, canary, args.pause,
-                                      ansible_log, steps, DARK_COHORTS if steps else None)
+                                      ansible_log, steps)
             time.sleep(1.0)  # a second of traffic after the last change, for the plots
             t1 = time.time()
             state = release_state(router)

@@ -45,15 +45,16 @@ def counted(app, method="GET", mirrored=None):
     return int(total)
 
 
-def settled(read, what, timeout=30):
-    """``read()`` once two reads 0.5 s apart agree (bounded): a copy still in flight has landed."""
+def settled(read, what, timeout=30, interval=0.5):
+    """``read()`` once two reads ``interval`` s apart agree (bounded): a copy still in flight has landed (give an
+    interval longer than the canary takes to answer)."""
     last = [None]
 
     def same():
         now = read()
         agreed, last[0] = now == last[0], now
         return agreed
-    harness.wait_for(same, timeout, what, interval=0.5)
+    harness.wait_for(same, timeout, what, interval=interval)
     return last[0]
 
 
@@ -125,15 +126,19 @@ class Release(object):
                               text=True, timeout=30, check=False)
         assert proc.returncode == 0, proc.stderr
 
-    def requests(self, n, method="GET", body=None, kept_alive=True):
+    def requests(self, n, method="GET", body=None, kept_alive=True, per_second=None):
         """n requests over one kept-alive connection, then one that nginx serves only once every copy of the
-        others has ended (nginx finishes a request's mirror before it reads the next request of that connection):
-        [(status, X-App-Version, seconds)]. ``kept_alive=False``: a new connection a request, no barrier."""
+        others has reached the relay (nginx finishes a request's mirror before it reads the next request of that
+        connection): [(status, X-App-Version, seconds)]. ``kept_alive=False``: a new connection a request, no
+        barrier. ``per_second``: at most that many a second."""
         port = self.user_port or self.port
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         out = []
         try:
+            first = time.time()
             for i in range(n):
+                if per_second:
+                    time.sleep(max(0.0, first + i / float(per_second) - time.time()))
                 if not kept_alive:
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -225,8 +230,8 @@ def test_a_write_is_copied_only_when_the_plan_names_it(stack, tmp_path):
 
 def test_a_slow_canary_does_not_slow_stable(stack, tmp_path):
     """nginx ends a request only when its copy has ended, so on a kept-alive connection a slow canary would hold
-    the client's next request for as long as it takes; the mirror's timeouts bound that. Measured on one kept-alive
-    connection (the worst case), then with a new connection a request (no wait at all)."""
+    the client's next request for as long as it takes; the relay answers the mirror at once and waits for the canary
+    itself. Measured on one kept-alive connection (the worst case), then with a new connection a request."""
     r = Release(stack, tmp_path, canary="slow")
     rc, result = r.run("router_step", action="set_weight", weight=0)
     assert rc == 0, result.get("msg")
@@ -234,11 +239,13 @@ def test_a_slow_canary_does_not_slow_stable(stack, tmp_path):
     r.mirroring([{"setMirrorRoute": {"name": "dark", "percentage": 50}}, {"pause": {"duration": LONG_PAUSE}}])
     before = counted(r.canary, "GET")
     try:
-        kept_alive = r.requests(120)
-        fresh = r.requests(120, kept_alive=False)
-        # the mirror let go of each copy after its timeouts, the relay did not: the canary answered every copy in
-        # full (this app counts a request once its answer is written) - 50% of 240, +-10 points
-        copies = settled(lambda: counted(r.canary, "GET"), "the slow canary's answers", timeout=60) - before
+        # paced, so the copies waiting at once on the slow canary stay under the relay's cap (RELAY_CONNECTIONS)
+        kept_alive = r.requests(120, per_second=30)
+        fresh = r.requests(120, kept_alive=False, per_second=30)
+        # the relay answered the mirror at once and waited for the canary: the canary answered every copy in full
+        # (this app counts a request once its answer is written) - 50% of 240, +-10 points
+        copies = settled(lambda: counted(r.canary, "GET"), "the slow canary's answers", timeout=60,
+                         interval=SLOW + 0.5) - before
     finally:
         r.abort()
     print("the slow canary answered %d copies of 240 requests in full" % copies)
@@ -248,7 +255,8 @@ def test_a_slow_canary_does_not_slow_stable(stack, tmp_path):
           "%.4f s on one kept-alive connection, %.4f s with a new connection a request"
           % (SLOW, without, with_mirror, fresh_p95))
     assert all(s == 200 and v == "v1" for s, v, _t in kept_alive + fresh)
-    assert with_mirror < SLOW / 2 and fresh_p95 < SLOW / 2
+    # unchanged within noise: a tenth of the canary's latency is far above the noise and far below a wait for it
+    assert with_mirror < SLOW / 10 and fresh_p95 < SLOW / 10
 
 
 def test_an_abort_in_the_mirror_phase_drops_the_mirror_in_the_one_reload_that_moves_the_split(stack, tmp_path):

@@ -95,3 +95,13 @@ def test_a_routing_drops_its_mirror_when_aborted_or_at_a_hundred_percent():
     assert Routing(100, True, mirror=mirror).mirror is None
     assert Routing.from_dict(Routing(5, True, mirror=mirror).to_dict()).mirror == mirror
     assert "mirror" not in Routing(5).to_dict()  # what routers saved before mirroring existed reads the same
+
+
+def test_a_dark_mirror_phase_serves_no_user_from_the_canary_cohorts_included():
+    mirror = Mirror("dark", 50)
+    dark = Routing(0, True, always_canary=["internal"], never_canary=["enterprise"], mirror=mirror)
+    assert dark.dark and dark.cohort_targets() == {"internal": "stable", "enterprise": "stable"}
+    # once users are split onto the canary, the internal cohort is again always on it
+    split = Routing(10, True, always_canary=["internal"], mirror=mirror)
+    assert not split.dark and split.cohort_targets() == {"internal": "canary"}
+    assert Routing(0, True, always_canary=["internal"]).cohort_targets() == {"internal": "canary"}

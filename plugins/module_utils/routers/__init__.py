@@ -146,7 +146,8 @@ class Mirror(object):
 class Routing(object):
     """What the router should do: the canary's share, and header cohorts.
 
-    ``always_canary`` cohorts reach the canary whenever it is active; ``never_canary`` cohorts stay on
+    ``always_canary`` cohorts reach the canary whenever it is active, except in a dark mirror phase (copies only,
+    no user served by the canary); ``never_canary`` cohorts stay on
     stable until the canary has 100%; everyone else is split by weight. An inactive canary (not
     started, or aborted) gets nothing, cohorts and mirrored copies included. ``mirror`` (a Mirror) copies part
     of the traffic to the canary while users are served as the weights say."""
@@ -172,12 +173,17 @@ class Routing(object):
         canary = self.canary_weight if self.active else 0
         return 100 - canary, canary
 
+    @property
+    def dark(self):
+        """A mirror phase before any user is served by the canary: it answers copies only, cohorts included."""
+        return self.mirror is not None and self.canary_weight == 0
+
     def cohort_targets(self):
         """cohort value -> 'canary' | 'stable' (values not listed are split by weight)."""
         _stable, canary = self.weights
         targets = {}
         for cohort in self.always_canary:
-            targets[cohort] = "canary" if self.active else "stable"
+            targets[cohort] = "canary" if self.active and not self.dark else "stable"
         for cohort in self.never_canary:
             targets[cohort] = "canary" if canary == 100 else "stable"
         return targets

@@ -46,16 +46,19 @@ CONFIG_MODE = 0o644
 WORKER_HEADER = "X-PD-Worker"  # the routing endpoint says which worker answered
 SETTLE_SECONDS = 0.5
 
-# Mirroring (issue 17): nginx ends a request only once its mirror subrequest has ended, so a copy that waits for a
-# slow canary holds the client's next request on a kept-alive connection for as long as the canary takes. The copy
-# therefore goes to a relay on the router's own server (loopback), and the mirror waits for the relay at most
-# MIRROR_TIMEOUTS: then it lets go, and the relay - which ignores that - still waits for the canary's whole answer,
-# so the canary's own metrics see every copy answered in full (an app that counts a request after writing its answer
-# would lose the slow ones otherwise, and a slow canary would look fast). RELAY_CONNECTIONS caps the copies waiting
-# at once on each canary server (more are dropped, never queued), so a canary that hangs cannot use up nginx's
-# connections. Measured in tests/integration/test_router_nginx_mirror.py, documented in docs/mirroring.md.
+# Mirroring (issue 17): nginx ends a request only once its mirror subrequest has ended, so a copy that waited for a
+# slow canary would hold the client's next request on a kept-alive connection for as long as the canary takes. The
+# copy therefore goes to a relay on the router's own server (loopback) that answers at once (empty_gif) and hands
+# the copy to the canary by a mirror of its own: the user's request ends as soon as the relay has answered, and the
+# relay's copy - which ignores that its client has gone - still waits for the canary's whole answer, so the
+# canary's own metrics see every copy answered in full (an app that counts a request after writing its answer
+# would lose the slow ones otherwise, and a slow canary would look fast). MIRROR_TIMEOUTS only bound a relay that
+# does not answer; RELAY_CONNECTIONS caps the copies waiting at once on each canary server (more are dropped, never
+# queued), so a canary that hangs cannot use up nginx's connections. Measured in
+# tests/integration/test_router_nginx_mirror.py, documented in docs/mirroring.md.
 MIRROR_PATH = "/__pd/mirror/"
 RELAY_PATH = "/__pd/relay/"
+COPY_PATH = "/__pd/copy/"
 RELAY_HEADER = "x-pd-relay-uri"  # the copy's original request URI, from the mirror to the relay
 MIRROR_TIMEOUTS = (("proxy_connect_timeout", "200ms"), ("proxy_send_timeout", "300ms"),
                    ("proxy_read_timeout", "300ms"))
@@ -223,7 +226,8 @@ class NginxRouter(Router):
     def mirror_lines(self, mirror):
         """nginx's mirror to an internal location nested in the release's location (nginx takes no other
         place in a user's server block): it answers 204 for the requests the mirror does not pick, and sends the
-        others to the relay (relay_lines), waiting at most MIRROR_TIMEOUTS; nginx discards every answer."""
+        others to the relay (relay_lines), which answers at once (MIRROR_TIMEOUTS bound one that does not); nginx
+        discards every answer."""
         n, uri = self.name, MIRROR_PATH + self.release
         host, port, _allowed = local_addresses(self.listen)
         relay = "%s:%d" % ("[%s]" % host if ":" in host else host, port)
@@ -244,28 +248,38 @@ class NginxRouter(Router):
             lines += ["    proxy_pass_request_body off;", '    proxy_set_header Content-Length "";']
         return lines + ["}"]
 
-    def relay_lines(self):
-        """The relay, on the router's own server, to this host only: the copy to the canary pool with
-        MIRROR_HEADER, waited for in full even once the mirror has let go (proxy_ignore_client_abort)."""
+    def relay_lines(self, mirror):
+        """The relay, on the router's own server, to this host only: it answers the mirror at once and copies the
+        request on to the canary pool with MIRROR_HEADER, waited for in full though the relay's client has gone
+        (proxy_ignore_client_abort)."""
         n = self.name
         header_var = "$http_" + RELAY_HEADER.replace("-", "_")
-        return ["    location = %s%s {" % (RELAY_PATH, self.release),
-                "        if ($%s_here = 0) {" % n,
-                "            return 403;",
-                "        }",
-                '        if (%s !~ "^/") {' % header_var,
-                "            return 400;",
-                "        }",
-                "        proxy_pass http://%s_relay%s;" % (n, header_var),
-                "        proxy_http_version 1.1;",
-                '        proxy_set_header Connection "";',
-                "        proxy_set_header Host $host;",
-                "        proxy_set_header %s 1;" % MIRROR_HEADER,
-                '        proxy_set_header %s "";' % RELAY_HEADER,
-                "        proxy_ignore_client_abort on;",
-                "        proxy_next_upstream off;",
-                "        proxy_read_timeout %s;" % RELAY_TIMEOUT,
-                "    }"]
+        lines = ["    location = %s%s {" % (RELAY_PATH, self.release),
+                 "        if ($%s_here = 0) {" % n,
+                 "            return 403;",
+                 "        }",
+                 '        if (%s !~ "^/") {' % header_var,
+                 "            return 400;",
+                 "        }",
+                 "        mirror %s%s;" % (COPY_PATH, self.release)]
+        if not mirror.writes:
+            lines.append("        mirror_request_body off;")
+        lines += ["        empty_gif;  # the answer the mirror waits for, at once (405 to a write: discarded too)",
+                  "    }",
+                  "    location = %s%s {" % (COPY_PATH, self.release),
+                  "        internal;",
+                  "        proxy_pass http://%s_relay%s;" % (n, header_var),
+                  "        proxy_http_version 1.1;",
+                  '        proxy_set_header Connection "";',
+                  "        proxy_set_header Host $host;",
+                  "        proxy_set_header %s 1;" % MIRROR_HEADER,
+                  '        proxy_set_header %s "";' % RELAY_HEADER,
+                  "        proxy_ignore_client_abort on;",
+                  "        proxy_next_upstream off;",
+                  "        proxy_read_timeout %s;" % RELAY_TIMEOUT]
+        if not mirror.writes:
+            lines += ["        proxy_pass_request_body off;", '        proxy_set_header Content-Length "";']
+        return lines + ["    }"]
 
     def mirror_maps(self, mirror):
         """``$<name>_mirror``: 1 for a request the mirror copies - its method is mirrored, its headers equal the
@@ -332,7 +346,7 @@ class NginxRouter(Router):
         lines += ["}", "server {", "    listen %s;" % self.listen]
         lines += endpoint
         if routing.mirror:
-            lines += self.relay_lines()
+            lines += self.relay_lines(routing.mirror)
         if self.mode == "include":
             # the router's own server: the routing endpoint only; the release is served by the user's server
             # block through pd-<release>.location
