@@ -105,3 +105,18 @@ def test_a_dark_mirror_phase_serves_no_user_from_the_canary_cohorts_included():
     split = Routing(10, True, always_canary=["internal"], mirror=mirror)
     assert not split.dark and split.cohort_targets() == {"internal": "canary"}
     assert Routing(0, True, always_canary=["internal"]).cohort_targets() == {"internal": "canary"}
+
+
+def test_a_plan_that_mirrors_first_is_dark_from_its_start_to_its_first_weight():
+    assert rel.plan.dark_until(PLAN) == 4 and rel.plan.dark_until([{"setWeight": 10}, MIRROR]) is None
+    assert rel.plan.dark_until([{"setWeight": 0}, MIRROR, {"setWeight": 100}]) == 2
+    router = MirroringRouter()
+    cohorts = {"always_canary": ["internal"]}
+    r = make(PLAN, analyze=verdicts("Successful", "Successful"), router=router, cohorts=cohorts)
+    r.begin("v1", "v2")
+    r.run()
+    internal = [(u["canary_weight"], "mirror" in u, Routing.from_dict(dict(u, **cohorts)).cohort_targets()["internal"])
+                for u in router.updates]
+    # started, mirror set, mirror removed: all dark; from the first weight the internal cohort is on the canary
+    assert internal == [(0, False, "stable"), (0, True, "stable"), (0, False, "stable"), (10, False, "canary"),
+                        (100, False, "canary")]

@@ -151,3 +151,15 @@ def mirror_of(step, index=0):
 def mirror_steps(steps):
     """The Mirror of every setMirrorRoute step that sets one, in order."""
     return [m for m in (mirror_of(s, i) for i, s in enumerate(steps) if "setMirrorRoute" in s) if m]
+
+
+def dark_until(steps):
+    """The index of the first step that routes users to the canary (a positive setWeight) when a setMirrorRoute step
+    comes before it - the release is dark until then: no user, cohorts included, is served by the canary - else
+    None."""
+    for index, step in enumerate(steps):
+        if "setMirrorRoute" in step:
+            return next((i for i in range(index + 1, len(steps)) if steps[i].get("setWeight")), len(steps))
+        if step.get("setWeight"):
+            return None
+    return None

@@ -22,7 +22,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.guard import 
 from ansible_collections.progressive.delivery.plugins.module_utils.release.decisions import Decisions
 from ansible_collections.progressive.delivery.plugins.module_utils.release.freeze import active_freeze
 from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import (
-    ReleaseError, mirror_of, mirror_steps, pause_seconds, validate_plan)
+    ReleaseError, dark_until, mirror_of, mirror_steps, pause_seconds, validate_plan)
 from ansible_collections.progressive.delivery.plugins.module_utils.release.state import (
     FAILED_HELD, FAILING, HEALTHY, PAUSED, PROGRESSING, ReleaseState)
 from ansible_collections.progressive.delivery.plugins.module_utils.release_store import (
@@ -106,8 +106,11 @@ class Release(Decisions):
 
     def routing(self, weight, active=True):
         mirror = self.state.mirror if self.state else None  # Routing drops it when inactive or at 100%
+        # a plan that mirrors first serves no user from the canary until its first weight, cohorts included
+        until = dark_until(self.steps)
+        dark = until is not None and (self.state is None or self.state.step_index <= until)
         return Routing(weight, active, self.cohorts.get("header"), self.cohorts.get("always_canary"),
-                       self.cohorts.get("never_canary"), mirror)
+                       self.cohorts.get("never_canary"), mirror, dark)
 
     def route(self, weight, active=True):
         change = self.router.reconcile(self.routing(weight, active))

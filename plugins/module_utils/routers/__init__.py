@@ -153,7 +153,7 @@ class Routing(object):
     of the traffic to the canary while users are served as the weights say."""
 
     def __init__(self, canary_weight=0, active=True, header=DEFAULT_HEADER, always_canary=(), never_canary=(),
-                 mirror=None):
+                 mirror=None, dark=False):
         self.canary_weight = validate_weight(canary_weight)
         self.active = bool(active)
         self.header = validate_header(header or DEFAULT_HEADER)
@@ -166,6 +166,7 @@ class Routing(object):
             mirror = Mirror.from_dict(mirror)
         # an aborted canary gets no copies either; at 100% there is nothing left to copy to
         self.mirror = mirror if self.active and self.canary_weight < 100 else None
+        self._dark = bool(dark)
 
     @property
     def weights(self):
@@ -175,8 +176,9 @@ class Routing(object):
 
     @property
     def dark(self):
-        """A mirror phase before any user is served by the canary: it answers copies only, cohorts included."""
-        return self.mirror is not None and self.canary_weight == 0
+        """No user is served by the canary, cohorts included: a mirror phase at 0%, or (``dark``) a release whose
+        plan copies traffic to the canary before it routes any user to it (from its start to its first weight)."""
+        return (self.mirror is not None or self._dark) and self.canary_weight == 0
 
     def cohort_targets(self):
         """cohort value -> 'canary' | 'stable' (values not listed are split by weight)."""
@@ -193,13 +195,15 @@ class Routing(object):
                "always_canary": list(self.always_canary), "never_canary": list(self.never_canary)}
         if self.mirror:  # only when set: what routers saved before mirroring existed reads the same
             out["mirror"] = self.mirror.to_dict()
+        if self.dark and not self.mirror:
+            out["dark"] = True
         return out
 
     @classmethod
     def from_dict(cls, data):
         data = data or {}
         return cls(data.get("canary_weight", 0), data.get("active", True), data.get("header"),
-                   data.get("always_canary"), data.get("never_canary"), data.get("mirror"))
+                   data.get("always_canary"), data.get("never_canary"), data.get("mirror"), data.get("dark"))
 
     def replace(self, **changes):
         data = self.to_dict()
