@@ -26,7 +26,6 @@ from ansible_collections.progressive.delivery.plugins.module_utils.k8s import AU
 from ansible_collections.progressive.delivery.plugins.module_utils.procs import proc_stat
 from ansible_collections.progressive.delivery.plugins.module_utils.prometheus import PrometheusClient
 from ansible_collections.progressive.delivery.plugins.module_utils.redact import protect_module
-from ansible_collections.progressive.delivery.plugins.module_utils.release.plan import mirror_steps
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.factory import make_router
 
 
@@ -117,8 +116,7 @@ def release_for(module):
     release = rel.Release(router, plan(params), params["strategy"], analyze=gate, cohorts=cohorts,
                           on_error=params["on_error"], alive=controller_alive(), guard=guard_for(params, gate),
                           on_failure=params["on_failure"], freeze=freeze, traffic=traffic_for(params))
-    for mirror in mirror_steps(release.steps):  # refused before the walker's lease is written: nothing changes
-        router.check_mirror(mirror)
+    release.check_mirrors()  # refused before the walker's lease is written: nothing changes
     return release
 
 

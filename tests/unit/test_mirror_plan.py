@@ -120,3 +120,34 @@ def test_a_plan_that_mirrors_first_is_dark_from_its_start_to_its_first_weight():
     # started, mirror set, mirror removed: all dark; from the first weight the internal cohort is on the canary
     assert internal == [(0, False, "stable"), (0, True, "stable"), (0, False, "stable"), (10, False, "canary"),
                         (100, False, "canary")]
+
+
+@pytest.mark.parametrize("steps,message", [
+    ([UNMIRROR, {"setWeight": 10}], r"step 0: setMirrorRoute removes the mirror 'dark', but no mirror is set"),
+    ([MIRROR, {"setMirrorRoute": {"name": "other"}}],
+     r"step 1: setMirrorRoute removes the mirror 'other', but mirror 'dark' \(step 0\) is the one set"),
+    ([MIRROR, UNMIRROR, UNMIRROR], r"step 2: .* but no mirror is set at that point"),
+    ([MIRROR, {"setMirrorRoute": {"name": "second", "percentage": 5}}],
+     r"step 1: setMirrorRoute 'second' while mirror 'dark' \(step 0\) is set: this controller copies to one mirror "
+     r"at a time; remove 'dark' first \(\{setMirrorRoute: \{name: dark\}\}\)"),
+])
+def test_one_mirror_at_a_time_a_removal_names_the_mirror_set_and_a_second_mirror_is_refused(steps, message):
+    with pytest.raises(rel.ReleaseError, match=message):
+        rel.validate_plan(steps, "canary")
+
+
+def test_the_mirror_set_may_change_under_its_own_name_and_a_new_one_follows_its_removal():
+    steps = [MIRROR, {"setMirrorRoute": {"name": "dark", "percentage": 50}}, UNMIRROR,
+             {"setMirrorRoute": {"name": "second", "percentage": 30}}, {"setWeight": 10}, {"setMirrorRoute": {"name": "second"}}]
+    assert rel.validate_plan(steps, "canary") == steps
+
+
+def test_the_walk_and_the_controller_refuse_through_one_check(monkeypatch):
+    router = MemoryRouter()
+    r = make(PLAN, analyze=verdicts(), router=router)
+    with pytest.raises(rel.ReleaseError, match="cannot mirror traffic"):
+        r.check_mirrors()
+    calls = []
+    monkeypatch.setattr(rel.Release, "check_mirrors", lambda self: calls.append(self))
+    r.begin("v1", "v2")  # the walker's refusal is that method: replaced, the release starts
+    assert calls == [r] and router.updates

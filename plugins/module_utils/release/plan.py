@@ -48,6 +48,7 @@ def validate_plan(steps, strategy):
         raise ReleaseError("strategy must be canary or blueGreen, got %r" % strategy)
     if not steps:
         raise ReleaseError("the plan has no steps")
+    mirroring = None  # (step, name) of the mirror set at this point of the plan
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
             raise ReleaseError("step %d must be a mapping such as {setWeight: 10}, got %r" % (i, step))
@@ -59,7 +60,7 @@ def validate_plan(steps, strategy):
             if strategy == "blueGreen":
                 raise ReleaseError("step %d: a blue-green release has no setMirrorRoute step (as in Argo Rollouts, "
                                    "mirroring is a canary step); release it as a canary" % i)
-            mirror_of(step, i)
+            mirroring = _mirror_after(step, i, mirroring)
             continue
         if kinds[0] == "setWeight":
             if isinstance(step["setWeight"], bool) or not isinstance(step["setWeight"], int):
@@ -83,6 +84,26 @@ def validate_plan(steps, strategy):
                 except ValueError as e:
                     raise ReleaseError("step %d: pause duration %r: %s" % (i, duration, e))
     return steps
+
+
+def _mirror_after(step, index, mirroring):
+    """The (step, name) of the mirror set after setMirrorRoute step ``index``, given the one set before it. One mirror
+    at a time on the Ansible-controlled path: a router keeps one mirror, so a second mirror would silently replace
+    the first (Argo keeps both) and a removal of another name would clear it - both are refused, naming the fix."""
+    mirror = mirror_of(step, index)
+    name = step["setMirrorRoute"]["name"]
+    if mirror is None:
+        if mirroring is None or mirroring[1] != name:
+            raise ReleaseError("step %d: setMirrorRoute removes the mirror %r, but %s at that point; name the mirror "
+                               "set before it" % (index, name, "mirror %r (step %d) is the one set" % (
+                                   mirroring[1], mirroring[0]) if mirroring else "no mirror is set"))
+        return None
+    if mirroring is not None and mirroring[1] != name:
+        raise ReleaseError("step %d: setMirrorRoute %r while mirror %r (step %d) is set: this controller copies to "
+                           "one mirror at a time; remove %r first ({setMirrorRoute: {name: %s}}) or change that "
+                           "mirror under its own name" % (index, name, mirroring[1], mirroring[0], mirroring[1],
+                                                           mirroring[1]))
+    return (index, name)
 
 
 def pause_seconds(duration):

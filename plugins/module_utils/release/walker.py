@@ -104,6 +104,15 @@ class Release(Decisions):
         self.state, self.revision = ReleaseState.from_dict(stored), revision_of(stored)
         return True
 
+    def check_mirrors(self):
+        """A router that cannot mirror (or not this mirror) refuses a plan with setMirrorRoute steps before anything
+        is written: ReleaseError names the router and the fix."""
+        for mirror in mirror_steps(self.steps):
+            try:
+                self.router.check_mirror(mirror)
+            except RouterError as e:
+                raise ReleaseError(str(e))
+
     def routing(self, weight, active=True):
         mirror = self.state.mirror if self.state else None  # Routing drops it when inactive or at 100%
         # a plan that mirrors first serves no user from the canary until its first weight, cohorts included
@@ -201,11 +210,7 @@ class Release(Decisions):
                                                      st.phase, canary_version))
             if st and st.phase == HEALTHY and not st.aborted:
                 self.router.check_next_release(st.canary_version, canary_version)
-            for mirror in mirror_steps(self.steps):  # a router that cannot mirror refuses before anything changes
-                try:
-                    self.router.check_mirror(mirror)
-                except RouterError as e:
-                    raise ReleaseError(str(e))
+            self.check_mirrors()
             frozen = active_freeze(self.freeze, self.clock())
             if frozen:
                 raise Frozen(frozen, self.clock(), canary_version)
