@@ -236,16 +236,20 @@ def test_an_argo_fleet_release_over_three_clusters(fleet, playbook, tmp_path):
     assert len(fleet_reports(report_dir)) == 2
 
 
-def test_an_image_without_the_fleets_version_is_refused_before_the_rollout_is_touched(fleet, playbook):
+# the version is the image's whole tag: version 2 is not in shop:1.2 (nor in a registry's port)
+@pytest.mark.parametrize("image, version", [("registry.local/shop:2", "5"), ("registry.local/shop:1.2", "2"),
+                                            ("registry.local:2/shop:1.2", "2")])
+def test_an_image_without_the_fleets_version_is_refused_before_the_rollout_is_touched(fleet, playbook, image,
+                                                                                      version):
     before = fleet.rollout("c1")
-    rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(image="registry.local/shop:2"), env=fleet.env,
+    rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(image=image), env=fleet.env,
                               extra_vars=dict(fleet_release_waves=WAVES, fleet_release_soak="1s",
-                                              fleet_release_version="5"))
+                                              fleet_release_version=version))
     assert rc != 0, out[-6000:]
     lines = said(tasks, "Which target runs which version, and why", out)
-    assert lines[0] == "fleet release of 5: stopped - c1 failed in wave 1", lines
+    assert lines[0] == "fleet release of %s: stopped - c1 failed in wave 1" % version, lines
     refused = host_results(out, "The new image carries the fleet's version")["c1"]
-    assert "registry.local/shop:2, which is not the fleet's version 5" in refused["msg"], refused
+    assert "%s, which is not the fleet's version %s" % (image, version) in refused["msg"], refused
     after = fleet.rollout("c1")
     assert after["metadata"]["generation"] == before["metadata"]["generation"]
     assert after["spec"]["template"] == before["spec"]["template"]
