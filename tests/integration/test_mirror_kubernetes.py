@@ -216,6 +216,19 @@ def test_canary_app_renders_a_dark_phase_that_the_rollout_crd_and_the_lint_accep
     assert rc == 0 and not [t["_task"] for t in again if t.get("changed") and "Apply" in t["_task"]], out[-2000:]
 
 
+@pytest.mark.parametrize("name", ["Dark Route", "dark}, {name: other", "-dark", 7])
+def test_canary_app_refuses_a_mirror_name_that_is_not_a_dns_label_before_anything_is_rendered(
+        playbook, kube, app_namespace, tmp_path, name):
+    rc, tasks, out = canary_app(playbook, kube, app_namespace, tmp_path,
+                                canary_app_mirror={"percentage": 20, "name": name})
+    assert rc != 0, out[-2000:]
+    failed = [t for t in tasks if t.get("failed")][0]
+    assert failed["_task"].endswith("Check the mirror's route name")
+    assert "canary_app_mirror.name %s is refused: the mirror's route name must be a DNS label" % json.dumps(name) \
+        in failed["msg"], failed["msg"]
+    assert rollout_in(kube, app_namespace) is None and not (tmp_path / "m").exists()
+
+
 def test_canary_app_passes_the_steps_through_with_their_managed_routes(playbook, kube, app_namespace, tmp_path):
     steps = [{"setHeaderRoute": {"name": "testers", "match": [{"headerName": "x-tester",
                                                               "headerValue": {"exact": "yes"}}]}},
