@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.progressive.delivery.plugins.module_utils.routers import Mirror, RouterError, Routing
 from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx import (
-    MIRROR_TIMEOUTS, NginxRouter, _meta_in)
+    MIRROR_TIMEOUTS, REDACTED_TOKEN, NginxRouter, _meta_in)
 
 FULL = dict(listen="127.0.0.1:8080", stable=["127.0.0.1:9001"], canary=["127.0.0.1:9002"])
 
@@ -33,7 +33,8 @@ def test_a_mirror_copies_its_share_of_get_and_head_to_the_canary_pool_with_the_h
     assert "if ($pd_checkout_here = 0) {\n            return 403;" in relay  # this host only
     assert "proxy_pass http://pd_checkout_relay$http_x_pd_relay_uri;" in relay
     assert "proxy_set_header x-pd-mirrored 1;" in relay and "proxy_ignore_client_abort on;" in relay
-    assert "upstream pd_checkout_relay {\n    server 127.0.0.1:9002 max_conns=64;" in text
+    # the cap counts over every worker: the upstream keeps its counters in a shared zone
+    assert "upstream pd_checkout_relay {\n    zone pd_checkout_relay 64k;\n    server 127.0.0.1:9002 max_conns=64;" in text
     # users' requests never pass for copies, and go to stable as the weight says
     assert 'proxy_set_header x-pd-mirrored "";' in text
     assert "upstream pd_checkout_weighted {\n    server 127.0.0.1:9001 weight=1;" in text
@@ -110,3 +111,43 @@ def test_check_mode_shows_the_mirror_and_writes_nothing(tmp_path):
     change = r.reconcile(Routing(0, mirror=Mirror("dark", 20)))
     assert change.changed and "mirror" in change.after
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_relay_takes_only_the_mirrors_copies_by_its_token_and_methods(tmp_path):
+    r = router(tmp_path)
+    text = r.render(Routing(0, mirror=Mirror("dark", 20, ["GET", "POST"])))
+    token = r.relay_token()
+    assert len(token) == 32 and 'map $host $pd_checkout_relay_token {\n    default "%s";' % token in text
+    location = text[text.index("location = /__pd/mirror/checkout {"):]
+    assert "proxy_set_header x-pd-relay-token $pd_checkout_relay_token;" in location  # the mirror sends it
+    relay = text[text.index("    location = /__pd/relay/checkout {"):text.index("    location = /__pd/copy/")]
+    assert "if ($http_x_pd_relay_token != $pd_checkout_relay_token) {\n            return 403;" in relay
+    assert 'if ($request_method !~ "^(GET|POST)$") {\n            return 405;' in relay
+    copy = text[text.index("    location = /__pd/copy/checkout {"):]
+    assert 'proxy_set_header x-pd-relay-token "";' in copy  # the canary never sees it
+    reply = [line for line in text.splitlines() if "return 200 '" in line]
+    assert token not in text.splitlines()[0] and reply and token not in reply[0]  # the routing endpoint's answer
+
+
+def test_the_relay_token_is_kept_by_the_routing_file_and_never_shown(tmp_path):
+    r = router(tmp_path)
+    change = r._change(True, None, r.render(Routing(0, mirror=Mirror("dark", 20))))  # a diff, a result
+    assert r.relay_token() not in change.after and REDACTED_TOKEN in change.after
+    with open(r.path, "w") as f:
+        f.write(r.render(Routing(0, mirror=Mirror("dark", 20))))
+    again = router(tmp_path)  # the next run: the token read back, the same file
+    assert again.relay_token() == r.relay_token()
+    assert again.render(Routing(0, mirror=Mirror("dark", 20))) == r.render(Routing(0, mirror=Mirror("dark", 20)))
+    other = tmp_path / "other"
+    other.mkdir()
+    assert router(other).relay_token() != r.relay_token()  # no file yet: a new token
+    # without a mirror the file keeps it, so the next mirror step changes no more than the mirror
+    assert 'default "%s";' % r.relay_token() in again.render(Routing(10))
+
+
+def test_a_cohorts_requests_are_routed_never_copied(tmp_path):
+    text = router(tmp_path).render(Routing(0, header="x-cohort", always_canary=["internal"],
+                                           never_canary=["enterprise"], mirror=Mirror("dark", 20)))
+    assert ('map $http_x_cohort $pd_checkout_mirror_cohort {\n    default $pd_checkout_mirror_pick;\n'
+            '    "\\enterprise" 0;\n    "\\internal" 0;\n}') in text
+    assert '"\\GET" $pd_checkout_mirror_cohort;' in text

@@ -24,6 +24,8 @@ __metaclass__ = type
 
 import json
 import os
+import re
+import secrets
 import subprocess
 import time
 from http.client import HTTPConnection, HTTPException
@@ -37,7 +39,7 @@ from ansible_collections.progressive.delivery.plugins.module_utils.routers.nginx
     ADDRESS_GRAMMAR, local_addresses, validate_address, validate_listen, validate_nginx_header, validate_path)
 
 MARK = "# progressive.delivery routing "
-FORMAT = 4  # of the rendered file; a file of another format is rewritten (4: mirrors, copies' header stripped)
+FORMAT = 5  # of the rendered file; a file of another format is rewritten (5: the relay's token)
 MODES = ("server", "include")
 DEFAULT_CONFIG_DIR = "/etc/nginx/conf.d"
 ROUTING_PATH = "/__pd/routing"
@@ -56,14 +58,23 @@ SETTLE_SECONDS = 0.5
 # does not answer; RELAY_CONNECTIONS caps the copies waiting at once on each canary server (more are dropped, never
 # queued), so a canary that hangs cannot use up nginx's connections. Measured in
 # tests/integration/test_router_nginx_mirror.py, documented in docs/mirroring.md.
+# The relay is on a server users may reach through a load balancer on this host (which connects from loopback), so
+# the remote address does not tell a copy from a forged one: the mirror sends a random token of the release's in
+# RELAY_TOKEN_HEADER and the relay refuses (403) a request without it, and (405) a method the mirror does not copy.
+# The token lives only in the routing file (never in the routing endpoint's answer, a diff or a result), and is read
+# back from it, so a re-render is the same file.
 MIRROR_PATH = "/__pd/mirror/"
 RELAY_PATH = "/__pd/relay/"
 COPY_PATH = "/__pd/copy/"
 RELAY_HEADER = "x-pd-relay-uri"  # the copy's original request URI, from the mirror to the relay
+RELAY_TOKEN_HEADER = "x-pd-relay-token"
+RELAY_TOKEN_LINE = re.compile(r'^ *default "([0-9a-f]{32})";  # the relay token$', re.M)
+REDACTED_TOKEN = "<the relay token>"
 MIRROR_TIMEOUTS = (("proxy_connect_timeout", "200ms"), ("proxy_send_timeout", "300ms"),
                    ("proxy_read_timeout", "300ms"))
 RELAY_TIMEOUT = "10s"
 RELAY_CONNECTIONS = 64
+RELAY_ZONE = "64k"  # the relay upstream's shared memory: max_conns counts over all workers, not per worker
 
 
 def upstream_name(release):
@@ -188,6 +199,19 @@ class NginxRouter(Router):
         for name in mirror.headers:  # nginx sees header variables only for these names
             validate_nginx_header(name, "setMirrorRoute header")
 
+    def relay_token(self):
+        """The release's relay token: the one its routing file has (a re-render is the same file), else a new one."""
+        if getattr(self, "_relay_token", None) is None:
+            found = RELAY_TOKEN_LINE.search(self._read(self.path) or "")
+            self._relay_token = found.group(1) if found else secrets.token_hex(16)
+        return self._relay_token
+
+    def _change(self, changed, before, after):
+        """A Change whose texts (a diff, a result) never show the relay token."""
+        def redacted(text):
+            return text.replace(self.relay_token(), REDACTED_TOKEN) if text else text
+        return Change(changed, redacted(before), redacted(after))
+
     # ------------------------------------------------------------------ rendering
 
     def meta(self, routing):
@@ -242,6 +266,7 @@ class NginxRouter(Router):
                   "    proxy_pass http://%s%s%s;" % (relay, RELAY_PATH, self.release),
                   "    proxy_set_header Host $host;",
                   "    proxy_set_header %s $request_uri;" % RELAY_HEADER,
+                  "    proxy_set_header %s $%s_relay_token;" % (RELAY_TOKEN_HEADER, n),
                   "    proxy_next_upstream off;"]
         lines += ["    %s %s;" % pair for pair in MIRROR_TIMEOUTS]
         if not mirror.writes:
@@ -257,6 +282,13 @@ class NginxRouter(Router):
         lines = ["    location = %s%s {" % (RELAY_PATH, self.release),
                  "        if ($%s_here = 0) {" % n,
                  "            return 403;",
+                 "        }",
+                 "        if ($http_%s != $%s_relay_token) {" % (RELAY_TOKEN_HEADER.replace("-", "_"), n),
+                 "            return 403;",
+                 "        }",
+                 # the methods were validated (capitals only)
+                 '        if ($request_method !~ "^(%s)$") {' % "|".join(mirror.methods),
+                 "            return 405;",
                  "        }",
                  '        if (%s !~ "^/") {' % header_var,
                  "            return 400;",
@@ -274,6 +306,7 @@ class NginxRouter(Router):
                   "        proxy_set_header Host $host;",
                   "        proxy_set_header %s 1;" % MIRROR_HEADER,
                   '        proxy_set_header %s "";' % RELAY_HEADER,
+                  '        proxy_set_header %s "";' % RELAY_TOKEN_HEADER,
                   "        proxy_ignore_client_abort on;",
                   "        proxy_next_upstream off;",
                   "        proxy_read_timeout %s;" % RELAY_TIMEOUT]
@@ -281,12 +314,13 @@ class NginxRouter(Router):
             lines += ["        proxy_pass_request_body off;", '        proxy_set_header Content-Length "";']
         return lines + ["    }"]
 
-    def mirror_maps(self, mirror):
+    def mirror_maps(self, routing):
         """``$<name>_mirror``: 1 for a request the mirror copies - its method is mirrored, its headers equal the
-        mirror's, and split_clients on the request's random id picks it for ``percentage``% - else 0. Defined by
-        every config (0 without a mirror) so an include file with mirror lines never names an unknown variable.
+        mirror's, it is not of a cohort (a cohort's requests are routed, never copied, as on Istio and Gateway API),
+        and split_clients on the request's random id picks it for ``percentage``% - else 0. Defined by every config
+        (0 without a mirror) so an include file with mirror lines never names an unknown variable.
         Maps chain to AND the conditions; keys are literal (a leading backslash), values were validated."""
-        n = self.name
+        n, mirror = self.name, routing.mirror
         if not mirror:
             return ["map $host $%s_mirror {" % n, "    default 0;", "}"]
         lines, picked = [], "1"
@@ -294,6 +328,12 @@ class NginxRouter(Router):
             picked = "$%s_mirror_pick" % n
             lines += ['split_clients "${request_id}" %s {' % picked, "    %d%% 1;" % mirror.percentage,
                       "    * 0;", "}"]
+        cohorts = sorted(routing.cohort_targets())
+        if cohorts:
+            var = "$%s_mirror_cohort" % n
+            lines += ["map $http_%s %s {" % (routing.header.replace("-", "_"), var), "    default %s;" % picked]
+            lines += ['    "\\%s" 0;' % cohort for cohort in cohorts] + ["}"]
+            picked = var
         headers = sorted(mirror.headers.items())
         for i in reversed(range(len(headers))):
             name, value = headers[i]
@@ -330,9 +370,10 @@ class NginxRouter(Router):
         lines += ["upstream %s_canary {" % n] + ["    server %s;" % s for s in self.canary] + ["    keepalive 16;", "}"]
         lines += ["upstream %s_weighted {" % n] + ["    " + s for s in upstream_servers(
             self.stable, self.canary, (stable_w, canary_w))] + ["    keepalive 16;", "}"]
-        if routing.mirror:  # the canary pool for copies: a cap on the copies waiting at once
-            lines += ["upstream %s_relay {" % n] + ["    server %s max_conns=%d;" % (s, RELAY_CONNECTIONS)
-                                                    for s in self.canary] + ["    keepalive 16;", "}"]
+        if routing.mirror:  # the canary pool for copies: a cap on the copies waiting at once, over all workers
+            lines += ["upstream %s_relay {" % n, "    zone %s_relay %s;" % (n, RELAY_ZONE)]
+            lines += ["    server %s max_conns=%d;" % (s, RELAY_CONNECTIONS) for s in self.canary]
+            lines += ["    keepalive 16;", "}"]
         lines += ["map %s $%s_backend {" % (header_var, n), "    default %s_weighted;" % n]
         for cohort, target in sorted(routing.cohort_targets().items()):
             # the leading backslash makes the value literal: not a regex (~), nor default/include/hostnames
@@ -341,7 +382,9 @@ class NginxRouter(Router):
         # an empty value: add_header sends nothing, so the header is off the public server unless asked for
         lines += ["map $host $%s_weight_header {" % n,
                   '    default "%s";' % (canary_w if self.weight_header else ""), "}"]
-        lines += self.mirror_maps(routing.mirror)
+        lines += self.mirror_maps(routing)
+        lines += ["map $host $%s_relay_token {" % n, '    default "%s";  # the relay token' % self.relay_token(),
+                  "}"]
         lines += ["geo $%s_here {" % n, "    default 0;"] + ["    %s 1;" % a for a in self.probe_allowed]
         lines += ["}", "server {", "    listen %s;" % self.listen]
         lines += endpoint
@@ -460,14 +503,14 @@ class NginxRouter(Router):
         current = self._read(self.path)
         served = self.served_routing()
         if current == desired and served == want and not (location_changed and not self.check_mode):
-            return Change(location_changed, current, desired)
+            return self._change(location_changed, current, desired)
         before = current
         if current == desired and served != want:
             # the file is right, nginx does not serve it (a run killed before its reload): reload
             before = "%s# nginx serves: %s\n" % (current, json.dumps(served, sort_keys=True) if served else
                                                  "nothing at http://%s%s" % (self.listen, ROUTING_PATH))
         if self.check_mode:
-            return Change(True, before, desired)
+            return self._change(True, before, desired)
         if not os.path.isdir(self.config_dir):
             raise RouterError("%s: config_dir %s does not exist; create it and include %s/*.conf in nginx's "
                               "http block" % (self.describe(), self.config_dir, self.config_dir))
@@ -507,7 +550,7 @@ class NginxRouter(Router):
             raise RouterError("%s: nginx serves the new routing, but older nginx workers (pids %s) still accept "
                               "connections with the previous one %ss after the reload; check nginx's error log"
                               % (self.describe(), ", ".join(str(p) for p in lingering), self.verify_timeout))
-        return Change(True, before, desired)
+        return self._change(True, before, desired)
 
     def _put_back(self, previous, desired, reloaded):
         """Put the previous config file back (and reload nginx to it when a reload happened); says what it did."""
