@@ -136,15 +136,17 @@ def _wave_name(number, service):
 
 
 def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="keep", numbers=None, services=None,
-                  versions=None, details=None, rolled_back=None):
+                  versions=None, details=None, rolled_back=None, kept=None):
     """The fleet's verdict and, for each target, the version it runs, what it does next and why.
 
     ``results`` maps a target to its release's verdict (canary_release's pd_verdict, or ``aborted`` when the
     fleet aborted it before its next step); a target missing from it has not started. The first wave with a red
     target stops the fleet: later waves do not start; its targets still releasing were held or aborted
     (``on_same_wave``); targets promoted in this fleet release are kept (the default - page a person) or rolled
-    back (``on_promoted``; ``rolled_back`` lists those the fleet did roll back). ``already_stable`` is a target
-    done by an earlier run: it reports no change (resume).
+    back (``on_promoted``; ``rolled_back`` lists those the fleet did roll back, ``kept`` those its rollback
+    keeps on purpose - an Argo Rollouts target promoted by an earlier run, whose earlier images are not known).
+    ``already_stable`` is a target done by an earlier run: it reports no change (resume). A fleet neither
+    stopped nor done is held where a wave is not promoted yet (``held_at_wave``, ``held`` says why).
     ``numbers`` numbers the waves (default 1, 2, ...; a run of one wave of the plan keeps its number),
     ``services`` names each wave's service (several services in order), ``versions`` is target -> version
     (default ``version``), ``details`` target -> {weight} (where a held target stands).
@@ -158,6 +160,7 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
     versions = versions or {}
     details = details or {}
     rolled_back = set(rolled_back or ())
+    kept = set(kept or ())
     if len(numbers) != len(waves) or len(services) != len(waves):
         raise FleetPlanError("the wave numbers and services must give one per wave (%d waves)" % len(waves))
     red_wave = red_index = None
@@ -177,7 +180,11 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
             entry = {"wave": numbers[index], "verdict": verdict or "not_started", "version": runs}
             if services[index]:
                 entry["service"] = services[index]
-            if verdict in GREEN + ("unhealthy",) and red_wave and on_promoted == "rollback":
+            if verdict == "already_stable" and red_wave and on_promoted == "rollback" and target in kept:
+                entry.update(runs=runs, action="keep",
+                             why="%s; promoted by an earlier run, so kept: the rollback puts back only what this "
+                             "run promoted (fleet_release_on_promoted=rollback)" % reason)
+            elif verdict in GREEN + ("unhealthy",) and red_wave and on_promoted == "rollback":
                 done = target in rolled_back
                 entry.update(runs="stable" if done else runs,
                              action="rolled back by the fleet" if done else "roll back failed",
@@ -218,12 +225,19 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
                 raise FleetPlanError("target %r: unknown release verdict %r (expected one of %s)"
                                      % (target, verdict, ", ".join(GREEN + RED + STILL_RELEASING + ("aborted",))))
             targets[target] = entry
+    held_wave, held = None, ""
     if red_wave:
         fleet = "stopped"
     elif all(results.get(t) in GREEN for t in ordered_targets(waves)):
         fleet = "already_stable" if all(results.get(t) == "already_stable" for t in targets) else "promoted"
     else:
         fleet = "in_progress"
+        index = next(i for i, wave in enumerate(waves) if not all(results.get(t) in GREEN for t in wave))
+        held_wave = numbers[index]
+        waiting = ["%s %s" % (t, targets[t]["verdict"]) for t in waves[index] if results.get(t) not in GREEN]
+        held = ("held: %s is not promoted yet - %s; no later wave starts until it is: resume or promote it "
+                "(or abort it), then run the fleet release again" % (_wave_name(held_wave, services[index]),
+                                                                    ", ".join(waiting)))
     by_service = {}
     for index, wave in enumerate(waves):
         if services[index]:
@@ -239,6 +253,7 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
                         else "already_stable" if all(v == "already_stable" for v in got)
                         else "promoted" if all(v in GREEN for v in got) else "in_progress")}
     return {"verdict": fleet, "version": version, "stopped_at_wave": red_wave, "reason": reason,
+            "held_at_wave": held_wave, "held": held,
             "changed": any(results.get(t) not in (None, "already_stable") for t in targets) or bool(rolled_back),
             "targets": targets, "waves": [list(w) for w in waves], "services": service_verdicts}
 

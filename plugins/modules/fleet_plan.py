@@ -96,6 +96,13 @@ options:
     type: list
     elements: str
     default: []
+  kept:
+    description:
+      - The targets the fleet's rollback kept on purpose (O(on_promoted=rollback)) - an Argo Rollouts target
+        promoted by an earlier run, whose earlier images are not known. Reported C(keep), not C(roll back failed).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -174,7 +181,8 @@ soak_seconds:
 verdict:
   description:
     - The fleet's verdict (when O(results) is given) - C(verdict) (promoted, already_stable, stopped, in_progress),
-      C(stopped_at_wave), C(reason), C(services) (each service's C(version) and C(verdict)), and C(targets) - for
+      C(stopped_at_wave), C(reason), C(held_at_wave) and C(held) (in_progress - the wave not promoted yet, and
+      why; else null and empty), C(services) (each service's C(version) and C(verdict)), and C(targets) - for
       each target its C(wave), C(service), C(verdict), the version it C(runs), the C(action) and C(why).
   returned: when O(results) is given
   type: dict
@@ -206,6 +214,7 @@ def main():
         versions=dict(type="dict", default={}),
         details=dict(type="dict", default={}),
         rolled_back=dict(type="list", elements="str", default=[]),
+        kept=dict(type="list", elements="str", default=[]),
     ), supports_check_mode=True)
     params = module.params
     try:
@@ -236,7 +245,7 @@ def main():
             verdict = fleet.fleet_verdict(waves, params["results"], title, params["on_same_wave"],
                                           params["on_promoted"], numbers=numbers, services=wave_services,
                                           versions=versions, details=params["details"],
-                                          rolled_back=params["rolled_back"])
+                                          rolled_back=params["rolled_back"], kept=params["kept"])
             result.update(verdict=verdict, lines=fleet.summary_lines(verdict))
     except fleet.FleetPlanError as e:
         module.fail_json(msg="fleet_plan: %s" % e)

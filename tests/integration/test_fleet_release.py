@@ -224,6 +224,15 @@ def test_an_awx_wave_job_releases_only_its_wave_and_a_wave_not_in_the_plan_is_re
     failed = [t for t in tasks if t.get("failed")]
     assert len(failed) == 1 and "fleet_release_only_wave: 3, but the plan has 2 waves" in failed[0]["msg"], out[-3000:]
     assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
+    # a wave job cannot see what earlier wave jobs promoted, so it cannot roll them back: refused, naming the fix
+    rc, tasks, out = playbook(PLAY, inventory=inventory, extra_vars=dict(
+        plan, fleet_release_only_wave=2, fleet_release_on_promoted="rollback"))
+    assert rc != 0, out[-3000:]
+    failed = [t for t in tasks if t.get("failed")]
+    assert len(failed) == 1 and failed[0]["msg"].startswith(
+        "fleet_release_on_promoted=rollback with fleet_release_only_wave: 2 - a one-wave job"), out[-3000:]
+    assert "progressive.delivery.emergency_rollback" in failed[0]["msg"], failed[0]["msg"]
+    assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
 
 
 def serving_stable(fleet, playbook):
@@ -399,3 +408,87 @@ def test_several_services_and_one_version_together_are_refused(tmp_path, playboo
         failed = [t for t in tasks if t.get("failed")]
         assert len(failed) == 1 and message in failed[0]["msg"], out[-3000:]
         assert not [t for t in tasks if t["_play"] != "Plan the fleet release"], out[-3000:]
+
+
+def test_a_soak_gate_that_errs_on_one_target_stops_the_fleet_though_its_peer_passes(tmp_path, playbook):
+    """Wave 1 is t1 and t2, both promoted; during the soak t1's analysis template becomes unreadable, so its gate
+    errs as a module error (no phase). That is red, not a failed host its peer t2 could pass the wave without:
+    t1 is unhealthy, the fleet stops and wave 2 (t3) never starts."""
+    fleet = Fleet(str(tmp_path))
+    generators = []
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"), own_analysis=True)
+        generators = serving_stable(fleet, playbook)
+        running = harness.start_playbook(PLAY, str(tmp_path), inventory=inventory, extra_vars={
+            "fleet_release_version": "v2", "fleet_release_waves": [["t1", "t2"], ["t3"]],
+            "fleet_release_soak": "60s"})
+        try:
+            # both promoted: the wave is soaking (60 s), its gate not run yet
+            harness.wait_for(lambda: running.proc.poll() is None and all(
+                status(fleet, playbook, t)["weights"]["canary"] == 100 for t in ("t1", "t2")), 300,
+                "t1 and t2 promoted, their wave soaking")
+            with open(str(tmp_path / "slo-t1.yaml"), "w") as f:
+                f.write("kind: AnalysisTemplate\nspec: [not, a, template\n")
+        finally:
+            rc, tasks, out = running.result(timeout=600)
+        assert rc != 0, out[-4000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        assert lines[0] == "fleet release of v2: stopped - t1 failed in wave 1", lines
+        assert lines[1].startswith("wave 1 t1: runs v2, page - promoted, then its analysis failed during the soak"), lines
+        assert lines[2].startswith("wave 1 t2: runs v2, keep - t1 failed in wave 1"), lines
+        assert lines[3].startswith("wave 2 t3: runs stable, not started - t1 failed in wave 1"), lines
+        assert [b[0] for b in waves_run(out)] == [["t1", "t2"]], waves_run(out)
+        why = ran_on(out, "Why the canary target is red after the soak")
+        assert list(why) == ["t1"] and "its analysis failed: no phase, the check erred" in why["t1"]["msg"], why
+        untouched = status(fleet, playbook, "t3")  # wave 2's release of v2 never started
+        assert untouched["state"].get("canary_version") != "v2" and untouched["weights"]["canary"] == 0, untouched
+        assert recap(out)["t1"]["failures"] == 0, recap(out)  # red is a verdict, not a failed host
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()
+
+
+def files_under(directory):
+    """path -> (content, mtime) of every file under ``directory``."""
+    found = {}
+    for root, _dirs, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                found[path] = (f.read(), os.stat(path).st_mtime_ns)
+    return found
+
+
+def test_check_mode_predicts_a_fleet_release_and_changes_no_nginx_or_state_file(tmp_path, playbook):
+    """--check over the whole fleet, rollback configured: every target's nginx config and release state stay
+    byte for byte (and untouched), nothing is reported rolled back or failed to roll back, and the real run after
+    it still releases."""
+    fleet = Fleet(str(tmp_path))
+    generators = []
+    try:
+        inventory = fleet.inventory(str(tmp_path / "fleet.yml"))
+        generators = serving_stable(fleet, playbook)
+        before = {t: files_under(fleet.nginx[t].conf_dir) for t in TARGETS}
+        assert all(before.values()), before
+        for version in ("v2", "v3"):
+            rc, tasks, out = playbook(PLAY, inventory=inventory, check=True, extra_vars={
+                "fleet_release_version": version, "fleet_release_waves": WAVES, "fleet_release_soak": "2s",
+                "fleet_release_on_promoted": "rollback", "fleet_release_report_dir": str(tmp_path / "reports")})
+            lines = said(tasks, "Which target runs which version, and why", out)
+            print("check mode %s: rc %d\n%s" % (version, rc, "\n".join(lines)))
+            assert rc == 0 and lines[0] == "fleet release of %s: in_progress" % version, (rc, lines)
+            (done,) = [t for t in tasks if t["_task"].endswith("Report the fleet release of %s" % version)]
+            assert done["msg"] == ("%s: check mode - its release would start on t1, t2, t3; nothing was changed"
+                                   % version), done
+            assert {t: files_under(fleet.nginx[t].conf_dir) for t in TARGETS} == before, (version, lines)
+            assert not [line for line in lines if "roll back failed" in line or "rolled back by the fleet" in line], lines
+            assert not ran_on(out, "Abort - 100% to stable in one router update"), out[-4000:]
+            assert not os.path.exists(str(tmp_path / "reports")), os.listdir(str(tmp_path / "reports"))
+        for target in TARGETS:
+            st = status(fleet, playbook, target)
+            assert st["weights"]["canary"] == 0 and st["state"].get("canary_version") != "v2", (target, st)
+    finally:
+        for gen in generators:
+            gen.stop()
+        fleet.stop()

@@ -213,3 +213,33 @@ def test_the_awx_fleet_workflow_runs_one_wave_a_job_with_an_approval_between_wav
     assert chain == ["wave_1", "approve_wave_2", "wave_2", "approve_wave_3", "wave_3"], chain
     assert [by_id["wave_%d" % k]["extra_data"] for k in (1, 2, 3)] == [{"fleet_release_only_wave": k} for k in (1, 2, 3)]
     assert by_id["approve_wave_2"]["unified_job_template"]["type"] == "workflow_approval"
+
+
+def test_under_rollback_a_target_an_earlier_run_promoted_and_the_rollback_kept_is_reported_kept():
+    """on_promoted=rollback: an Argo Rollouts target promoted by an earlier run (already_stable) is kept by the
+    rollback (its earlier images are not known) - reported kept, not 'roll back failed'; one the rollback was
+    meant to put back but did not is still 'roll back failed'."""
+    results = {"eu-canary": "already_stable", "eu-1": "promoted", "eu-2": "rolled_back"}
+    verdict = fleet.fleet_verdict(PLAN, results, "v2", on_promoted="rollback", rolled_back=["eu-1"],
+                                  kept=["eu-canary"])
+    kept = verdict["targets"]["eu-canary"]
+    assert (kept["runs"], kept["action"]) == ("v2", "keep"), kept
+    assert kept["why"] == ("eu-2 failed in wave 2; promoted by an earlier run, so kept: the rollback puts back only "
+                           "what this run promoted (fleet_release_on_promoted=rollback)"), kept
+    assert "roll back failed" not in "\n".join(fleet.summary_lines(verdict))
+    assert verdict["targets"]["eu-1"]["action"] == "rolled back by the fleet"
+    missed = fleet.fleet_verdict(PLAN, results, "v2", on_promoted="rollback", rolled_back=["eu-1"])
+    assert missed["targets"]["eu-canary"]["action"] == "roll back failed"
+
+
+def test_a_fleet_held_by_a_wave_not_promoted_yet_says_which_wave_and_what_to_do():
+    verdict = fleet.fleet_verdict(PLAN, {"eu-canary": "promoted", "eu-1": "promoted", "eu-2": "paused"}, "v2")
+    assert (verdict["verdict"], verdict["reason"], verdict["held_at_wave"]) == ("in_progress", "", 2), verdict
+    assert verdict["held"] == ("held: wave 2 is not promoted yet - eu-2 paused; no later wave starts until it is: "
+                               "resume or promote it (or abort it), then run the fleet release again")
+    # a wave released alone (one AWX job a wave) keeps its number, and its service
+    alone = fleet.fleet_verdict([["eu-1", "eu-2"]], {"eu-1": "in_progress", "eu-2": "promoted"}, "v2",
+                                numbers=[2], services=["orders"])
+    assert alone["held"].startswith("held: wave 2 (orders) is not promoted yet - eu-1 in_progress;"), alone
+    done = fleet.fleet_verdict(PLAN, dict.fromkeys(fleet.ordered_targets(PLAN), "promoted"), "v2")
+    assert (done["held_at_wave"], done["held"]) == (None, ""), done
