@@ -186,6 +186,7 @@ class NginxRouter(Router):
         self.location_path = os.path.join(self.config_dir, "pd-%s.location" % self.release)
         self.state_path = os.path.join(self.config_dir, "pd-%s.state.json" % self.release)
         self.probe_allowed = local_addresses(self.listen)[2]
+        self._relay_token = None  # read from the routing file, or made, on first use (relay_token)
 
     supports_mirror = True
 
@@ -201,7 +202,7 @@ class NginxRouter(Router):
 
     def relay_token(self):
         """The release's relay token: the one its routing file has (a re-render is the same file), else a new one."""
-        if getattr(self, "_relay_token", None) is None:
+        if self._relay_token is None:
             found = RELAY_TOKEN_LINE.search(self._read(self.path) or "")
             self._relay_token = found.group(1) if found else secrets.token_hex(16)
         return self._relay_token
