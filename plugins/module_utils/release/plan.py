@@ -99,10 +99,10 @@ def _mirror_after(step, index, mirroring):
                                    mirroring[1], mirroring[0]) if mirroring else "no mirror is set"))
         return None
     if mirroring is not None and mirroring[1] != name:
+        first, at = mirroring[1], mirroring[0]
         raise ReleaseError("step %d: setMirrorRoute %r while mirror %r (step %d) is set: this controller copies to "
                            "one mirror at a time; remove %r first ({setMirrorRoute: {name: %s}}) or change that "
-                           "mirror under its own name" % (index, name, mirroring[1], mirroring[0], mirroring[1],
-                                                           mirroring[1]))
+                           "mirror under its own name" % (index, name, first, at, first, first))
     return (index, name)
 
 
