@@ -40,6 +40,23 @@ def replicasets_of(client, ro):
     return [rs for rs in found if owned_by(rs, ro)]
 
 
+def red_peers(peers, client_of):
+    """The peers whose Rollout is red - Degraded (aborted, or past its progress deadline) - each as
+    {target, name, namespace, phase, message}: a release beside them in a fleet's wave holds or aborts.
+    ``peers`` are {target, name, namespace, ...}; ``client_of(peer)`` is the client of the peer's cluster.
+    Degraded only once the controller has seen the peer's spec: an abort left from its previous release is not
+    red while its new image waits to be observed."""
+    red = []
+    for peer in peers:
+        ro = read_argo(client_of(peer), "Rollout", peer["name"], peer["namespace"])
+        s = summarize(ro)
+        if s["status"] == "Degraded":
+            red.append({"target": peer.get("target") or "%s/%s" % (peer["namespace"], peer["name"]),
+                        "name": peer["name"], "namespace": peer["namespace"], "phase": s["status"],
+                        "message": s["message"]})
+    return red
+
+
 # --------------------------------------------------------------------------- acting
 
 

@@ -57,6 +57,32 @@ options:
     type: list
     elements: dict
     default: []
+  peers:
+    description:
+      - Argo Rollouts path - other Rollouts released beside this one (the same wave of a fleet release, each maybe
+        on its own cluster). Each look reads them too and returns those that are red (Degraded - aborted, or past
+        their progress deadline) as RV(peers_red), so a watch can stop this release while it is still going.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      target:
+        description: What to call the peer in the result (a fleet's inventory host); default C(namespace/name).
+        type: str
+      name:
+        description: The peer's Rollout.
+        type: str
+        required: true
+      namespace:
+        description: The peer Rollout's namespace.
+        type: str
+        required: true
+      kubeconfig:
+        description: The kubeconfig of the peer's cluster (default this module's O(kubeconfig)).
+        type: str
+      context:
+        description: The kubeconfig context of the peer's cluster (default this module's O(context)).
+        type: str
 extends_documentation_fragment:
   - progressive.delivery.router.targets
   - kubernetes.core.k8s_auth_options
@@ -86,6 +112,15 @@ EXAMPLES = r"""
   progressive.delivery.release_status:
     release: checkout
     namespace: shop
+  register: rollout
+
+- name: Where is the checkout Rollout, and is a Rollout of its wave on another cluster red?
+  progressive.delivery.release_status:
+    release: checkout
+    namespace: shop
+    context: eu-1
+    peers:
+      - {target: eu-2, name: checkout, namespace: shop, context: eu-2}
   register: rollout
 
 # Watch it from a shell (one refresh every 5 s, until promoted or aborted, at most 30 minutes):
@@ -169,6 +204,15 @@ lines:
     - "weight     set 30%  actual 30%"
     - "pause      paused for 42s of 2m00s  pause step"
     - "started    48s ago"
+peers_red:
+  description:
+    - The O(peers) whose Rollout is red (Degraded - aborted, or past its progress deadline), each C(target),
+      C(name), C(namespace), C(phase) and C(message); empty when none is (or no O(peers) given).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {target: c1, name: shop, namespace: shop, phase: Degraded, message: "RolloutAborted: Metric failed"}
 headline:
   description: The status in one line (release, versions, phase, step, weight).
   returned: always
@@ -201,6 +245,10 @@ def argument_spec():
         delay=dict(type="float", default=0),
         history=dict(type="int", default=5),
         freeze_windows=dict(type="list", elements="dict", default=[]),
+        peers=dict(type="list", elements="dict", default=[], options=dict(
+            target=dict(type="str"), name=dict(type="str", required=True),
+            namespace=dict(type="str", required=True), kubeconfig=dict(type="str"),
+            context=dict(type="str"))),
     )
     return spec
 
@@ -223,6 +271,30 @@ def argo_path(module, now):
     return status_view.from_rollout(ro, argo.replicasets_of(client, ro), runs, now=now, history=params["history"])
 
 
+class _PeerConnection(object):
+    """The module as client_for sees it, with a peer's kubeconfig and context (its cluster)."""
+
+    def __init__(self, module, peer):
+        self._module = module
+        self.params = dict(module.params)
+        for key in ("kubeconfig", "context"):
+            if peer.get(key):
+                self.params[key] = peer[key]
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
+def peers_red(module):
+    red = []
+    for peer in module.params["peers"]:
+        try:
+            red += argo.red_peers([peer], lambda p: client_for(_PeerConnection(module, p)))
+        except KubernetesError as e:  # fail closed: a peer nobody can read may be red
+            raise KubernetesError("peer %s: %s" % (peer.get("target") or peer["name"], e))
+    return red
+
+
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_k8s=False,
                               module_class=AnsibleModule)
@@ -236,13 +308,19 @@ def main():
         windows = parse_windows(params["freeze_windows"])  # a bad window fails before any wait
         time.sleep(params["delay"])
         now = time.time()
+        if params["router"] and params["peers"]:
+            raise RouterError("peers are Argo Rollouts: give them without router (the Argo Rollouts path)")
         status = ansible_path(module, now) if params["router"] else argo_path(module, now)
+        red = peers_red(module) if params["peers"] else []
         frozen = active_freeze(windows, now)
         status["freeze"] = frozen.to_dict(now) if frozen else None
     except (RouterError, KubernetesError, StateError, ValueError) as e:
         module.fail_json(msg="release_status %s: %s" % (params["release"], e))
     lines = status_view.render(status)
-    module.exit_json(changed=False, status=status, lines=lines, headline=status_view.headline(status),
+    for peer in red:  # why a watch beside it stops
+        why = "%s - %s" % (peer["phase"], peer["message"]) if peer["message"] else peer["phase"]
+        lines.append("peer red   %s (Rollout %s in %s): %s" % (peer["target"], peer["name"], peer["namespace"], why))
+    module.exit_json(changed=False, status=status, lines=lines, peers_red=red, headline=status_view.headline(status),
                      msg=status_view.headline(status))
 
 

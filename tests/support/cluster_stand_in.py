@@ -7,6 +7,9 @@ local test server. Where a playbook waits for one of them, this loop writes what
 - a Rollout's new template gets its ReplicaSet (revision annotated); a template whose image
   ``is_bad`` is aborted as a failing canary analysis would abort it, any other is promoted to
   Healthy; a template put back on the stable ReplicaSet (undo) is Healthy again.
+- a template whose image ``slow`` gives seconds for waits that long at its first pause step before it is
+  promoted, and honours what a person (or a fleet) does meanwhile: spec.paused holds it Paused
+  (``manually paused``), status.abort aborts it (Degraded, back on stable), as the controller would.
 On a real cluster the real controllers do this and the stand-in is not started.
 """
 
@@ -28,8 +31,11 @@ def pod_hash(template):
 
 
 class ClusterStandIn(object):
-    def __init__(self, client, namespaces, is_bad=lambda image: "bad" in image, max_seconds=900, discovery=None):
+    def __init__(self, client, namespaces, is_bad=lambda image: "bad" in image, max_seconds=900, discovery=None,
+                 slow=lambda image: 0):
         self.discovery = discovery
+        self.slow = slow
+        self._slow_since = {}  # (namespace, name, pod hash) -> when its slow walk began
         self.client = client
         self.namespaces = list(namespaces)
         self.is_bad = is_bad
@@ -143,11 +149,48 @@ class ClusterStandIn(object):
                                'failureLimit (0)', "currentPodHash": current, "currentStepIndex": 0,
                     "observedGeneration": generation, "pauseConditions": None, "controllerPause": None})
             return
+        if self.slow(image) and self.walk_slowly(namespace, ro, current, generation, steps, self.slow(image)):
+            return
         if self.discovery and self.discovery.name == name:
             self.discovery.serve(current)  # the canary's pods serve and are measured, step after step
         else:
             time.sleep(0.5)  # steps and analyses pass
         controller.write_status(self.client, namespace, name, healthy)
+
+    def walk_slowly(self, namespace, ro, current, generation, steps, seconds):
+        """A good revision at its first pause step for ``seconds``; True while it is not to be promoted."""
+        name, status, spec = ro["metadata"]["name"], ro.get("status") or {}, ro["spec"]
+        since = self._slow_since.setdefault((namespace, name, current), time.time())
+        at = next((i for i, step in enumerate(steps) if "pause" in step), 0)
+        weight = max([step.get("setWeight", 0) for step in steps[:at]] or [0])
+        if status.get("abort"):
+            if not status.get("abortedAt"):
+                controller.write_status(self.client, namespace, name, {
+                    "phase": "Degraded", "abortedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "message": "RolloutAborted: Rollout aborted update to revision %s"
+                               % ro["metadata"].get("annotations", {}).get("rollout.argoproj.io/revision", ""),
+                    "currentStepIndex": 0, "observedGeneration": generation, "pauseConditions": None,
+                    "controllerPause": None,
+                    "canary": {"weights": {"canary": {"weight": 0, "podTemplateHash": current},
+                                           "stable": {"weight": 100, "podTemplateHash": status.get("stableRS")}}}})
+            return True
+        if spec.get("paused"):
+            if status.get("message") != "manually paused" or status.get("observedGeneration") != generation:
+                controller.write_status(self.client, namespace, name, {
+                    "phase": "Paused", "message": "manually paused", "observedGeneration": generation})
+            return True
+        if time.time() - since < seconds:
+            if status.get("currentPodHash") != current:
+                controller.write_status(self.client, namespace, name, {
+                    "phase": "Paused", "message": "CanaryPauseStep", "currentPodHash": current,
+                    "currentStepIndex": at, "observedGeneration": generation, "controllerPause": True,
+                    "pauseConditions": [{"reason": "CanaryPauseStep",
+                                         "startTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))}],
+                    "canary": {"weights": {"canary": {"weight": weight, "podTemplateHash": current},
+                                           "stable": {"weight": 100 - weight,
+                                                      "podTemplateHash": status.get("stableRS")}}}})
+            return True
+        return False
 
 
 class PodDiscovery(object):
