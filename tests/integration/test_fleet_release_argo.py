@@ -373,3 +373,80 @@ def test_on_promoted_rollback_puts_the_clusters_promoted_in_this_release_back(fl
     for line in lines[1:]:
         if line.startswith(("wave 1 c1", "wave 2 c3")):
             assert "runs stable" in line, lines
+
+
+def test_a_red_target_holds_or_aborts_its_wave_peers_still_releasing(fleet, playbook, tmp_path):
+    """Issue 15 point 2 on Argo targets: a wave of two, c2's image bad (aborted by its analysis) while c1 (then c3)
+    still waits at its first pause step (the stand-in keeps the good version there 600 s). The good one's watch
+    reads its peer on each look and stops before 100%: held (paused) with fleet_release_on_same_wave=hold, aborted
+    with abort - each saying which peer was red."""
+    for cluster in ("c1", "c3"):  # the earlier tests' last versions settled
+        harness.wait_for(lambda: (fleet.rollout(cluster).get("status") or {}).get("phase") == "Healthy", 90,
+                         "the Rollout in %s healthy" % cluster)
+    harness.wait_for(lambda: (fleet.rollout("c2").get("status") or {}).get("phase") in ("Healthy", "Degraded"), 90,
+                     "the Rollout in c2 settled")
+    ran = {c: (fleet.rollout(c)["spec"]["template"], fleet.rollout(c)["status"]["phase"]) for c in CLUSTERS}
+    # a peer that cannot be read fails the look, naming it (it may be red): fail closed
+    rc, tasks, out = playbook(harness.task("release_status", {
+        "release": "shop", "namespace": fleet.namespaces["c1"], "kubeconfig": fleet.kubeconfig, "context": "c1",
+        "peers": [{"target": "c2", "name": "shop-gone", "namespace": fleet.namespaces["c2"], "context": "c2"}]}),
+        env=fleet.env)
+    assert rc != 0 and tasks[-1]["msg"].startswith("release_status shop: peer c2: ") and "shop-gone" in tasks[-1]["msg"], \
+        out[-3000:]
+    bad = {"c2": {"argo_release_image": "registry.local/shop-bad:{{ fleet_release_version }}"}}
+    fleet.cluster.slow = lambda image: 600 if image in (IMAGE % 10, IMAGE % 11) else 0
+    report_dir = str(tmp_path / "reports")
+    try:
+        # hold: c1 paused where it stands, at its first weight, never promoted
+        hold = dict(fleet_release_waves=[["c1", "c2"]], fleet_release_soak="1s", fleet_release_version="10",
+                    fleet_release_report_dir=report_dir)
+        rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(host_vars=bad), env=fleet.env, extra_vars=hold)
+        assert rc != 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        print("\n".join(lines))
+        assert lines[0] == "fleet release of 10: stopped - c2 failed in wave 1", lines
+        assert lines[1].startswith("wave 1 c1: runs canary split, held at 20% - c2 failed in wave 1"), lines
+        assert lines[2].startswith("wave 1 c2: runs stable, rolled back"), lines
+        c1 = fleet.rollout("c1")
+        assert fleet.image("c1") == IMAGE % 10 and c1["spec"].get("paused") is True, c1["spec"]
+        assert c1["status"]["phase"] == "Paused" and c1["status"]["stableRS"] != c1["status"]["currentPodHash"], \
+            c1["status"]
+        held = host_results(out, "Report the release of")["c1"]["msg"]
+        print(held)
+        assert "paused - held, its peer c2 is red (Degraded - RolloutAborted" in held, held
+        (report,) = fleet_reports(report_dir).values()
+        assert listed(report)[:2] == [("c1", 1, "canary split", "paused"), ("c2", 1, "stable", "rolled_back")], report
+
+        # again: c1 stays held, nothing changes
+        rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(host_vars=bad), env=fleet.env, extra_vars=hold)
+        assert rc != 0, out[-6000:]
+        assert said(tasks, "Which target runs which version, and why", out)[1].startswith(
+            "wave 1 c1: runs canary split, held at 20%"), out[-6000:]
+        assert {h: n["changed"] for h, n in output(out)["stats"].items() if h in ("c1", "c2")} == {"c1": 0, "c2": 0}, \
+            output(out)["stats"]
+
+        # abort: c3 back on stable at once, reported aborted by the fleet (not red: c2 is the red one)
+        rc, tasks, out = playbook(PLAY, inventory=fleet.inventory(host_vars=bad), env=fleet.env, extra_vars=dict(
+            fleet_release_waves=[["c3", "c2"]], fleet_release_soak="1s", fleet_release_version="11",
+            fleet_release_on_same_wave="abort"))
+        assert rc != 0, out[-6000:]
+        lines = said(tasks, "Which target runs which version, and why", out)
+        print("\n".join(lines))
+        assert lines[0] == "fleet release of 11: stopped - c2 failed in wave 1", lines
+        assert lines[1].startswith("wave 1 c3: runs stable, aborted by the fleet - c2 failed in wave 1"), lines
+        c3 = fleet.rollout("c3")
+        assert fleet.image("c3") == IMAGE % 11 and c3["status"]["phase"] == "Degraded", c3["status"]
+        assert c3["status"]["abort"] is True and c3["status"]["canary"]["weights"]["canary"]["weight"] == 0, c3["status"]
+        aborted = host_results(out, "Report the release of")["c3"]["msg"]
+        print(aborted)
+        assert aborted.startswith("shop: aborted, its peer c2 is red (Degraded - RolloutAborted"), aborted
+    finally:
+        fleet.cluster.slow = lambda image: 0
+        for cluster in CLUSTERS:  # each back on what it ran, not paused, for the tests after this one
+            template, phase = ran[cluster]
+            controller.api(fleet.client, "Rollout").patch(
+                body={"spec": {"paused": False, "template": template}}, name="shop",
+                namespace=fleet.namespaces[cluster], content_type="application/merge-patch+json")
+            harness.wait_for(lambda: fleet.rollout(cluster)["status"].get("observedGeneration") == str(
+                fleet.rollout(cluster)["metadata"]["generation"]) and fleet.rollout(cluster)["status"]["phase"] == phase,
+                90, "the Rollout in %s %s again" % (cluster, phase))
