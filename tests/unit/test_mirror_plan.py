@@ -148,6 +148,9 @@ def test_the_walk_and_the_controller_refuse_through_one_check(monkeypatch):
     with pytest.raises(rel.ReleaseError, match="cannot mirror traffic"):
         r.check_mirrors()
     calls = []
-    monkeypatch.setattr(rel.Release, "check_mirrors", lambda self: calls.append(self))
+
+    def checked(release):
+        calls.append(release)
+    monkeypatch.setattr(rel.Release, "check_mirrors", checked)
     r.begin("v1", "v2")  # the walker's refusal is that method: replaced, the release starts
     assert calls == [r] and router.updates
