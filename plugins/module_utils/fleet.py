@@ -236,8 +236,8 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
         held_wave = numbers[index]
         waiting = ["%s %s" % (t, targets[t]["verdict"]) for t in waves[index] if results.get(t) not in GREEN]
         held = ("held: %s is not promoted yet - %s; no later wave starts until it is: resume or promote it "
-                "(or abort it), then run the fleet release again" % (_wave_name(held_wave, services[index]),
-                                                                    ", ".join(waiting)))
+                "(or abort it), then run the fleet release again"
+                % (_wave_name(held_wave, services[index]), ", ".join(waiting)))
     by_service = {}
     for index, wave in enumerate(waves):
         if services[index]:
