@@ -211,9 +211,10 @@ def fleet_verdict(waves, results, version, on_same_wave="hold", on_promoted="kee
                 weight = (details.get(target) or {}).get("weight")
                 if red_wave:
                     held = "held at %s%%" % weight if weight is not None else "held"
+                    hint = (details.get(target) or {}).get("continue_with") or "router_step action=resume or abort"
                     entry.update(runs="canary split", action=held,
-                                 why="%s; %s before its next step (fleet_release_on_same_wave=hold) - "
-                                 "router_step action=resume or abort" % (reason, held))
+                                 why="%s; %s before its next step (fleet_release_on_same_wave=hold) - %s"
+                                 % (reason, held, hint))
                 else:
                     entry.update(runs="canary split", action="wait", why="its release is %s" % verdict)
             elif verdict is None:

@@ -243,3 +243,10 @@ def test_a_fleet_held_by_a_wave_not_promoted_yet_says_which_wave_and_what_to_do(
     assert alone["held"].startswith("held: wave 2 (orders) is not promoted yet - eu-1 in_progress;"), alone
     done = fleet.fleet_verdict(PLAN, dict.fromkeys(fleet.ordered_targets(PLAN), "promoted"), "v2")
     assert (done["held_at_wave"], done["held"]) == (None, ""), done
+
+
+def test_a_held_argo_target_is_told_to_go_on_with_the_plugins_verbs():
+    verdict = fleet.fleet_verdict([["c1", "c2"]], {"c1": "paused", "c2": "rolled_back"}, "v2",
+                                  details={"c1": {"weight": 20, "continue_with": "rollout_step action=promote or abort"}})
+    assert verdict["targets"]["c1"]["why"].endswith("held at 20% before its next step "
+                                                    "(fleet_release_on_same_wave=hold) - rollout_step action=promote or abort")
