@@ -9,6 +9,7 @@ import os
 import time
 
 import harness
+from fleet_results import fleet_reports, listed, said
 
 SLO = os.path.join(harness.ROOT, "sandbox", "files", "slo-templates.yaml")
 PLAY = "- name: fleet\n  ansible.builtin.import_playbook: %s\n" % os.path.join(
@@ -79,25 +80,6 @@ def waves_run(out):
                 for h, r in task["hosts"].items() if "phase" in r}
         batches.append((hosts, play["play"]["duration"]["start"], play["play"]["duration"]["end"], gate))
     return batches
-
-
-def said(tasks, name, out):
-    found = [t for t in tasks if t["_task"].endswith(" : " + name)]
-    assert found, "no task %r:\n%s" % (name, out[-6000:])
-    return found[-1]["msg"]
-
-
-def fleet_reports(report_dir):
-    """The fleet reports written so far: name -> the JSON report parsed (and its HTML page is there too)."""
-    if not os.path.isdir(report_dir):
-        return {}
-    names = sorted(n[:-5] for n in os.listdir(report_dir) if n.endswith(".json"))
-    assert sorted(os.listdir(report_dir)) == sorted(n + ext for n in names for ext in (".html", ".json"))
-    return {n: json.load(open(os.path.join(report_dir, n + ".json"))) for n in names}
-
-
-def listed(report):
-    return [(t["target"], t["wave"], t["runs"], t["verdict"]) for t in report["targets"]]
 
 
 def test_a_fleet_release_goes_wave_by_wave_stops_on_the_first_red_and_resumes_with_no_change(

@@ -15,6 +15,7 @@ import pytest
 
 import controller
 import harness
+from fleet_results import fleet_reports, listed, said
 import kube_contexts
 from cluster_stand_in import ClusterStandIn
 
@@ -131,23 +132,6 @@ def host_results(out, task_name):
             if task_name in task["task"]["name"]:
                 found.update(task["hosts"])
     return found
-
-
-def said(tasks, name, out):
-    found = [t for t in tasks if t["_task"].endswith(" : " + name)]
-    assert found, "no task %r:\n%s" % (name, out[-6000:])
-    return found[-1]["msg"]
-
-
-def fleet_reports(report_dir):
-    if not os.path.isdir(report_dir):
-        return {}
-    names = sorted(n[:-5] for n in os.listdir(report_dir) if n.endswith(".json"))
-    return {n: json.load(open(os.path.join(report_dir, n + ".json"))) for n in names}
-
-
-def listed(report):
-    return [(t["target"], t["wave"], t["runs"], t["verdict"]) for t in report["targets"]]
 
 
 def test_an_argo_fleet_release_over_three_clusters(fleet, playbook, tmp_path):
