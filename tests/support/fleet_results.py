@@ -13,15 +13,15 @@ def said(tasks, name, out):
 
 def fleet_reports(report_dir):
     """The fleet reports written so far: name -> the JSON report parsed (and its HTML page is there too)."""
-    if not os.path.isdir(report_dir):
-        return {}
-    names = sorted(n[:-5] for n in os.listdir(report_dir) if n.endswith(".json"))
-    assert sorted(os.listdir(report_dir)) == sorted(n + ext for n in names for ext in (".html", ".json"))
-    reports = {}
-    for name in names:
-        with open(os.path.join(report_dir, name + ".json")) as f:
-            reports[name] = json.load(f)
-    return reports
+    files = sorted(os.listdir(report_dir)) if os.path.isdir(report_dir) else []
+    names = [n[:-5] for n in files if n.endswith(".json")]
+    assert files == sorted(n + ext for n in names for ext in (".html", ".json"))
+    return {n: read_json(os.path.join(report_dir, n + ".json")) for n in names}
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 def listed(report):
